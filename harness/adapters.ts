@@ -1,0 +1,62 @@
+// Resolving `--server`: a built-in adapter by name or a module by path, checked
+// against the ServerAdapter contract before any case runs.
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { HarnessError, messageOf } from './errors.ts';
+import { BUILT_INS, BUILT_IN_NAMES } from './servers/index.ts';
+import { CAPABILITIES, type ServerAdapter } from './types.ts';
+
+const ADAPTER_NAME = /^[a-z0-9-]+$/;
+
+/** True when `--server` names a file rather than a built-in. */
+export function looksLikePath(spec: string): boolean {
+  return spec.includes('/') || spec.includes(path.sep) || /\.(?:[cm]?[jt]s)$/.test(spec);
+}
+
+/** Loads the adapter `--server` names. */
+export async function resolveAdapter(spec: string, cwd = process.cwd()): Promise<ServerAdapter> {
+  if (!looksLikePath(spec)) {
+    const load = BUILT_INS[spec];
+    if (!load) {
+      throw new HarnessError('ERR_MTLS_ADAPTER_LOAD', `unknown server ${JSON.stringify(spec)}`, `use one of ${BUILT_IN_NAMES.join(', ')}, all, or a path to an adapter module (./my-adapter.ts)`);
+    }
+    return validateAdapter(await load(), `built-in ${spec}`);
+  }
+  const file = path.resolve(cwd, spec);
+  try {
+    await access(file);
+  } catch {
+    throw new HarnessError('ERR_MTLS_ADAPTER_LOAD', `adapter module ${file} not found`, 'check the path given to --server');
+  }
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  } catch (error) {
+    throw new HarnessError('ERR_MTLS_ADAPTER_LOAD', `adapter module ${file} failed to load: ${messageOf(error).split('\n')[0] ?? ''}`, 'fix the module so that it imports cleanly');
+  }
+  if (mod.default === undefined) {
+    throw new HarnessError('ERR_MTLS_ADAPTER_LOAD', `adapter module ${file} has no default export`, 'export the adapter: export default { name, capabilities, start } satisfies ServerAdapter');
+  }
+  return validateAdapter(mod.default, file);
+}
+
+/** Checks a loaded value against the ServerAdapter contract. */
+export function validateAdapter(value: unknown, source: string): ServerAdapter {
+  const bad = (what: string, fix: string): never => {
+    throw new HarnessError('ERR_MTLS_ADAPTER_LOAD', `adapter ${source}: ${what}`, fix);
+  };
+  if (typeof value !== 'object' || value === null) return bad(`default export is ${value === null ? 'null' : typeof value}, not an object`, 'export an object with name, capabilities and start');
+  const a = value as Partial<Record<keyof ServerAdapter, unknown>>;
+  if (typeof a.name !== 'string' || !ADAPTER_NAME.test(a.name)) {
+    return bad(`name ${JSON.stringify(a.name)} is not a string of [a-z0-9-]+`, 'give the adapter a lower-case name such as "my-server"');
+  }
+  if (typeof a.start !== 'function') return bad('has no start function', 'add start(setup) returning a RunningServer');
+  if (!Array.isArray(a.capabilities)) return bad('capabilities is not an array', `declare capabilities as an array of ${CAPABILITIES.join(', ')} (or [])`);
+  for (const c of a.capabilities as unknown[]) {
+    if (typeof c !== 'string' || !(CAPABILITIES as readonly string[]).includes(c)) {
+      return bad(`unknown capability ${JSON.stringify(c)}`, `use only ${CAPABILITIES.join(', ')}`);
+    }
+  }
+  return value as ServerAdapter;
+}

@@ -1,0 +1,114 @@
+// What a conformance case is: data (id, title, family, severity, why,
+// references, PKI, expected outcome) plus, where needed, a small run function.
+import type { BuiltPki, CertRef, PkiBuilder } from './pki.ts';
+import type { ProbeOptions, ProbeRequest, ProbeResult } from './probe.ts';
+import type { Capability, Observation, RunningServer, ServerSetup, TlsVersion } from './types.ts';
+
+/** The catalogue's families, in report order. */
+export const FAMILIES = ['trust', 'validity', 'usage', 'algorithms', 'revocation', 'identity', 'authorization', 'protocol', 'robustness'] as const;
+export type Family = (typeof FAMILIES)[number];
+
+export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** A citation shown in reports. */
+export interface Reference {
+  title: string;
+  url?: string;
+}
+
+/** The two entities every case gets: the company root CA and the server leaf it issued. */
+export interface BasePki {
+  root: CertRef;
+  server: CertRef;
+}
+
+/** How a case changes the default server setup; names refer to PKI entities. */
+export interface SetupOverrides {
+  /** Entities whose certificates form the client trust bundle; default [root]. */
+  clientCa?: string[];
+  /** CRLs bundled into setup.tls.crl, in order. */
+  crl?: string[];
+  clientAuth?: ServerSetup['clientAuth'];
+  paths?: ServerSetup['paths'];
+  allowedClients?: string[];
+  /** Entities appended to the server certificate chain (intermediates). */
+  serverChain?: string[];
+}
+
+/** A conformance case as data. */
+export interface CaseDefinition {
+  /** Stable `family::kebab-name`. */
+  id: string;
+  /** A sentence of the report: "refuses a client signed by another CA". */
+  title: string;
+  family: Family;
+  severity: Severity;
+  /** One of the five core cases. */
+  core?: boolean;
+  /** What goes wrong in a deployment when a server fails this. */
+  why: string;
+  references?: Reference[];
+  /** Capabilities the adapter must declare, else the case is not-applicable. */
+  requires?: Capability[];
+  /** 'both' runs under TLS 1.2 and 1.3 (the handshake matters); 'once' runs under TLS 1.3 only. */
+  tls?: 'both' | 'once';
+  /** What the main probe expects. */
+  expected: 'accept' | 'reject';
+  /** The refusal a well-behaved TLS server sends (a different refusal passes with a note). */
+  preferredAlert?: string;
+  /** A policy decision the suite takes, stated in the report. */
+  policy?: string;
+  /** Declares the entities beyond root and server; the client to probe with is named 'client' by convention. */
+  pki?: (b: PkiBuilder, base: BasePki) => void;
+  /** Changes to the default setup. */
+  setup?: SetupOverrides;
+  /** Custom steps; default: probe 'client' once and judge it against `expected`. */
+  run?: (t: CaseContext) => Promise<void>;
+  /** Bound on the whole run of this case; default 30 s. */
+  timeoutMs?: number;
+}
+
+/** One judged expectation inside a case run. */
+export interface Check {
+  /** What was checked, e.g. "client 'client' on /". */
+  label: string;
+  expected: 'accept' | 'reject' | 'log' | 'no-log' | 'alive';
+  ok: boolean;
+  /** One sentence: what was observed. */
+  observed: string;
+  /** A note that does not fail the check (e.g. a refusal other than the preferred alert). */
+  note?: string;
+  observation?: Observation;
+  /** A command that reproduces the probe. */
+  command?: string;
+}
+
+/** What a case's run function works with. */
+export interface CaseContext {
+  readonly tls: TlsVersion;
+  readonly pki: BuiltPki;
+  readonly setup: ServerSetup;
+  readonly server: RunningServer;
+  /** Connects as the named entity (null: no certificate) and sends the requests. */
+  connect(client: string | null, opts?: Partial<ProbeOptions>): Promise<ProbeResult>;
+  /** One request as the named entity (null: no certificate). */
+  probe(client: string | null, request?: ProbeRequest, opts?: Partial<ProbeOptions>): Promise<Observation>;
+  /** Judges an observation: the protected resource must have been served. */
+  expectServed(obs: Observation, label: string): void;
+  /** Judges an observation: the client must have been refused, ideally with `preferredAlert`. */
+  expectRefused(obs: Observation, label: string, preferredAlert?: string): void;
+  /** Polls the server's log for a line; records a 'log' check; returns the line. */
+  expectLog(match: (line: string) => boolean, label: string, describe: string): Promise<string | undefined>;
+  /** Records a check judged by the case itself. */
+  check(check: Check): void;
+  /** Reloads the server's TLS material (needs 'crl-reload'). */
+  reload(tls: SetupOverrides): Promise<void>;
+  /** Writes a file into the case directory and returns its path. */
+  bundle(file: string, names: readonly string[]): Promise<string>;
+}
+
+/** Identity for a type-checked case list. */
+export function defineCase(def: CaseDefinition): CaseDefinition {
+  return def;
+}

@@ -1,0 +1,147 @@
+// The one module that spawns `openssl`. Every call runs inside the case
+// directory with relative paths and the harness's own config, and is recorded
+// so a report can replay it in an empty directory.
+import { execa } from 'execa';
+import { writeFile, chmod } from 'node:fs/promises';
+import path from 'node:path';
+import { HarnessError } from './errors.ts';
+
+/** One replayable step of a PKI build. */
+export type ReplayStep =
+  | { kind: 'openssl'; argv: string[]; note?: string }
+  | { kind: 'write'; path: string; content: string; note?: string }
+  | { kind: 'script'; command: string; note: string };
+
+/** The binary to run; MTLS_CONFORMANCE_OPENSSL overrides PATH lookup. */
+export function opensslBinary(): string {
+  return process.env['MTLS_CONFORMANCE_OPENSSL'] ?? 'openssl';
+}
+
+const MIN_MAJOR = 3;
+const CALL_TIMEOUT_MS = 30_000;
+let versionCheck: Promise<string> | undefined;
+
+/** Resolves to the version line of a usable openssl (>= 3.0), else throws ERR_MTLS_OPENSSL_MISSING. */
+export function checkOpenssl(): Promise<string> {
+  versionCheck ??= (async () => {
+    const bin = opensslBinary();
+    const fix = 'install OpenSSL 3.0 or newer (Debian: apt-get install -y openssl) or set MTLS_CONFORMANCE_OPENSSL to its path';
+    const result = await execa(bin, ['version'], { reject: false, timeout: 10_000 });
+    if (result.failed && result.exitCode === undefined) {
+      throw new HarnessError('ERR_MTLS_OPENSSL_MISSING', `openssl not found: could not run \`${bin}\``, fix);
+    }
+    const line = result.stdout.trim().split('\n')[0] ?? '';
+    const match = /^OpenSSL (\d+)\.(\d+)\.(\d+)/.exec(line);
+    if (!match) {
+      throw new HarnessError('ERR_MTLS_OPENSSL_MISSING', `\`${bin} version\` printed ${JSON.stringify(line)}, not an OpenSSL version`, fix);
+    }
+    if (Number(match[1]) < MIN_MAJOR) {
+      throw new HarnessError('ERR_MTLS_OPENSSL_MISSING', `${line} is too old: the suite needs OpenSSL ${MIN_MAJOR}.0 or newer (req -x509 -CA, ca -crl_nextupdate)`, fix);
+    }
+    return line;
+  })();
+  // A failed check is retried next time rather than cached.
+  versionCheck.catch(() => { versionCheck = undefined; });
+  return versionCheck;
+}
+
+/** Configuration used for every call that takes no -config of its own. */
+const BASE_CONFIG = '# Written by mtls-conformance: keeps openssl away from the system openssl.cnf.\nopenssl_conf = default_conf\n[default_conf]\n';
+
+/** Runs openssl inside one directory and records every step. */
+export class OpensslSession {
+  /** Absolute directory all paths are relative to. */
+  readonly dir: string;
+  /** Every step so far, in order. */
+  readonly steps: ReplayStep[] = [];
+  /** How many openssl processes this session ran. */
+  processes = 0;
+  /** Milliseconds spent waiting for openssl. */
+  ms = 0;
+  private ready: Promise<void> | undefined;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  /** Absolute path of a file in the session directory. */
+  resolve(rel: string): string {
+    return path.join(this.dir, rel);
+  }
+
+  /** Writes a file the harness owns (a config, an index, a bundle) and records it. */
+  async write(rel: string, content: string, note?: string): Promise<string> {
+    const abs = this.resolve(rel);
+    await writeFile(abs, content, { mode: 0o600 });
+    this.steps.push(note === undefined ? { kind: 'write', path: rel, content } : { kind: 'write', path: rel, content, note });
+    return abs;
+  }
+
+  /** Records a step done in JavaScript (e.g. tampering) with the shell line that does the same. */
+  record(command: string, note: string): void {
+    this.steps.push({ kind: 'script', command, note });
+  }
+
+  /** Runs `openssl <argv>` in the session directory; returns stdout. */
+  async run(argv: string[], note?: string): Promise<string> {
+    this.ready ??= this.write('openssl.cnf', BASE_CONFIG, 'minimal config so the system openssl.cnf is never read').then(() => undefined);
+    await this.ready;
+    const started = performance.now();
+    this.processes += 1;
+    const result = await execa(opensslBinary(), argv, {
+      cwd: this.dir,
+      reject: false,
+      timeout: CALL_TIMEOUT_MS,
+      env: { OPENSSL_CONF: this.resolve('openssl.cnf') },
+      stdin: 'ignore',
+    });
+    this.ms += performance.now() - started;
+    this.steps.push(note === undefined ? { kind: 'openssl', argv } : { kind: 'openssl', argv, note });
+    if (result.failed) {
+      const why = result.timedOut ? `timed out after ${CALL_TIMEOUT_MS} ms` : lastLines(result.stderr || String(result.message), 3);
+      throw new HarnessError('ERR_MTLS_OPENSSL', `openssl ${argv.join(' ')} failed: ${why}`, 'this is a harness fault; rerun with --debug and report it');
+    }
+    // Keys stay private to the case directory whatever the process umask was.
+    for (const [i, arg] of argv.entries()) {
+      if (arg === '-keyout' || arg === '-genkey-out') {
+        const file = argv[i + 1];
+        if (file !== undefined) await chmod(this.resolve(file), 0o600);
+      }
+    }
+    return result.stdout;
+  }
+}
+
+function lastLines(text: string, n: number): string {
+  return text.trim().split('\n').slice(-n).join(' | ');
+}
+
+/** Quotes one argument for a POSIX shell (bash $'…' for control characters). */
+export function shellQuote(arg: string): string {
+  if (/^[A-Za-z0-9_./:=,+@%-]+$/.test(arg)) return arg;
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(arg)) {
+    return "$'" + [...arg].map((ch) => {
+      const code = ch.codePointAt(0) ?? 0;
+      if (ch === "'" || ch === '\\') return '\\' + ch;
+      if (code < 0x20 || code === 0x7f) return '\\x' + code.toString(16).padStart(2, '0');
+      return ch;
+    }).join('') + "'";
+  }
+  return "'" + arg.replace(/'/g, "'\\''") + "'";
+}
+
+/** The steps as a bash script that rebuilds the PKI in an empty directory. */
+export function replayScript(steps: readonly ReplayStep[]): string {
+  const lines = ['#!/usr/bin/env bash', 'set -euo pipefail', 'export OPENSSL_CONF=./openssl.cnf'];
+  for (const step of steps) {
+    if (step.note !== undefined) lines.push(`# ${step.note}`);
+    if (step.kind === 'openssl') lines.push(['openssl', ...step.argv].map(shellQuote).join(' '));
+    else if (step.kind === 'script') lines.push(step.command);
+    else {
+      const marker = 'MTLS_EOF';
+      lines.push(`cat > ${shellQuote(step.path)} <<'${marker}'`, step.content.replace(/\n$/, ''), marker);
+    }
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,420 @@
+// Declarative throwaway PKIs: describe certificates and CRLs with defaults,
+// refuse contradictions before openssl runs, then build them with one openssl
+// process per certificate (two when exact dates are asked) and check the result.
+import { X509Certificate, randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { HarnessError } from './errors.ts';
+import { OpensslSession, shellQuote } from './openssl.ts';
+
+/** Key algorithms the builder can generate. */
+export type KeySpec = 'ec-p256' | 'ec-p384' | 'rsa-1024' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'ed25519';
+/** Signature digests the builder can sign with. */
+export type Digest = 'sha256' | 'sha384' | 'sha512' | 'sha1' | 'md5';
+
+/** Options shared by every certificate. */
+export interface CertOptions {
+  /** Subject CN; default: the entity name. */
+  cn?: string;
+  /** Whole subject in openssl -subj form (`/O=x/CN=y`, `+` joins a multi-valued RDN); overrides cn. */
+  subject?: string;
+  /** Key algorithm; default EC P-256. */
+  key?: KeySpec;
+  /** Digest the issuer signs with; default sha256 (none for Ed25519 issuers). */
+  digest?: Digest;
+  /** notBefore, seconds from now (negative = past); default now. */
+  notBefore?: number;
+  /** notAfter, seconds from now; default one day. */
+  notAfter?: number;
+  /** keyUsage values; null omits the extension. */
+  keyUsage?: string[] | null;
+  /** extendedKeyUsage values; null omits the extension. */
+  eku?: string[] | null;
+  /** subjectAltName entries (`DNS:x`, `IP:1.2.3.4`, `email:a@b`); null omits it. */
+  san?: string[] | null;
+  /** basicConstraints pathlen (CAs only). */
+  pathLen?: number;
+  /** nameConstraints value, e.g. `permitted;DNS:good.example` (CAs only). */
+  nameConstraints?: string;
+  /** Extra lines for the extension section, e.g. `1.2.3.4.5 = critical,ASN1:UTF8String:x`. */
+  extraExtensions?: string[];
+  /** Deliberate breakage applied after signing. */
+  tamper?: 'signature';
+}
+
+/** Options of a CA (root when it has no issuer). */
+export interface CaOptions extends CertOptions {
+  /** Issuing CA; absent = self-signed root. */
+  issuer?: CertRef;
+}
+
+/** Options of an end-entity certificate. */
+export interface LeafOptions extends CertOptions {
+  /** Issuing CA; absent = self-signed leaf. */
+  issuer?: CertRef;
+  /** Issue a CA:TRUE certificate with keyCertSign as if it were a leaf (client minting identities). */
+  caFlag?: boolean;
+  /** Role sets the default EKU and SAN: client (clientAuth) or server (serverAuth, localhost/127.0.0.1). */
+  role?: 'client' | 'server';
+}
+
+/** Options of a CRL. */
+export interface CrlOptions {
+  /** Certificates listed as revoked. */
+  revoked?: CertRef[];
+  /** Extra random serials listed as revoked (large CRLs). */
+  extraEntries?: number;
+  /** lastUpdate, seconds from now; default now - 60. */
+  lastUpdate?: number;
+  /** nextUpdate, seconds from now; default one day. */
+  nextUpdate?: number;
+  /** Sign with this CA's key instead of the issuer's (a forged CRL); its DN should match the issuer's. */
+  signer?: CertRef;
+}
+
+/** A declared certificate; pass it as an issuer or look it up after the build. */
+export interface CertRef {
+  readonly name: string;
+  readonly kind: 'ca' | 'leaf';
+}
+
+/** A declared CRL. */
+export interface CrlRef {
+  readonly name: string;
+  readonly kind: 'crl';
+}
+
+interface CertDecl extends CertRef {
+  opts: LeafOptions & CaOptions;
+  serial: string;
+}
+
+interface CrlDecl extends CrlRef {
+  issuer: CertRef;
+  opts: CrlOptions;
+}
+
+/** A built certificate: absolute paths and the parsed result. */
+export interface BuiltCert {
+  name: string;
+  /** Certificate PEM path. */
+  cert: string;
+  /** Private key PEM path (stays in the case directory). */
+  key: string;
+  /** Leaf plus every intermediate up to (not including) the root, PEM path. */
+  chain: string;
+  /** Subject as openssl -subj text. */
+  subject: string;
+  /** The subject CN as declared (multi-valued subjects: the whole -subj text). */
+  cn: string;
+  /** Serial as upper-case hex. */
+  serial: string;
+  /** Issuer entity name, or its own name when self-signed. */
+  issuer: string;
+  /** The certificate PEM text. */
+  pem: string;
+  x509: X509Certificate;
+  /** Human summary for reports: key, validity, extensions. */
+  summary: string;
+}
+
+/** A built CRL. */
+export interface BuiltCrl {
+  name: string;
+  path: string;
+  issuer: string;
+  pem: string;
+  /** How many serials it lists. */
+  entries: number;
+}
+
+/** Everything a PKI build produced. */
+export interface BuiltPki {
+  dir: string;
+  certs: ReadonlyMap<string, BuiltCert>;
+  crls: ReadonlyMap<string, BuiltCrl>;
+  session: OpensslSession;
+  /** A built certificate by name (throws on typos). */
+  cert(name: string): BuiltCert;
+  /** A built CRL by name. */
+  crl(name: string): BuiltCrl;
+  /** Writes the named certificates (or CRLs) into one PEM bundle and returns its path. */
+  bundle(file: string, names: readonly string[]): Promise<string>;
+}
+
+const NAME = /^[a-z0-9][a-z0-9-]*$/;
+const DAY = 86_400;
+
+/** Declares a PKI; `build()` turns the declaration into files. */
+export class PkiBuilder {
+  private readonly certs: CertDecl[] = [];
+  private readonly crls: CrlDecl[] = [];
+
+  /** A CA: self-signed root without `issuer`, intermediate with one. */
+  ca(name: string, opts: CaOptions = {}): CertRef {
+    return this.add(name, 'ca', opts);
+  }
+
+  /** An end-entity certificate; default role client (EKU clientAuth). */
+  leaf(name: string, opts: LeafOptions = {}): CertRef {
+    return this.add(name, 'leaf', opts);
+  }
+
+  /** A CRL issued by `issuer`. */
+  crl(name: string, issuer: CertRef, opts: CrlOptions = {}): CrlRef {
+    this.checkName(name);
+    this.known(issuer, `crl ${name}`);
+    if (issuer.kind !== 'ca') throw specError(`crl ${name}: issuer ${issuer.name} is not a CA`);
+    for (const r of opts.revoked ?? []) this.known(r, `crl ${name}`);
+    if (opts.signer) {
+      this.known(opts.signer, `crl ${name}`);
+      if (opts.signer.kind !== 'ca') throw specError(`crl ${name}: signer ${opts.signer.name} is not a CA`);
+    }
+    if (opts.lastUpdate !== undefined && opts.nextUpdate !== undefined && opts.nextUpdate <= opts.lastUpdate) {
+      throw specError(`crl ${name}: nextUpdate (${opts.nextUpdate}s) must come after lastUpdate (${opts.lastUpdate}s)`);
+    }
+    const decl: CrlDecl = { name, kind: 'crl', issuer, opts };
+    this.crls.push(decl);
+    return decl;
+  }
+
+  /** Names of every declared certificate, in declaration order. */
+  names(): string[] {
+    return this.certs.map((c) => c.name);
+  }
+
+  /** Builds every declared certificate and CRL inside `dir`. */
+  async build(dir: string): Promise<BuiltPki> {
+    const session = new OpensslSession(dir);
+    const certs = new Map<string, BuiltCert>();
+    for (const decl of this.certs) certs.set(decl.name, await buildCert(session, decl, certs));
+    const crls = new Map<string, BuiltCrl>();
+    for (const decl of this.crls) crls.set(decl.name, await buildCrl(session, decl, certs, this.certs));
+    const lookup = <T>(map: ReadonlyMap<string, T>, what: string, name: string): T => {
+      const found = map.get(name);
+      if (found === undefined) throw specError(`no ${what} named ${name} in this PKI (have: ${[...map.keys()].join(', ')})`);
+      return found;
+    };
+    return {
+      dir,
+      certs,
+      crls,
+      session,
+      cert: (name) => lookup(certs, 'certificate', name),
+      crl: (name) => lookup(crls, 'CRL', name),
+      bundle: async (file, names) => {
+        const parts = names.map((n) => certs.get(n)?.pem ?? crls.get(n)?.pem ?? lookup(certs, 'certificate or CRL', n).pem);
+        const files = names.map((n) => (certs.has(n) ? `${n}.pem` : `${n}.crl.pem`));
+        await writeFile(session.resolve(file), parts.join(''), { mode: 0o600 });
+        session.record(`cat ${files.map(shellQuote).join(' ')} > ${shellQuote(file)}`, `bundle ${names.join(' + ')}`);
+        return session.resolve(file);
+      },
+    };
+  }
+
+  private add(name: string, kind: 'ca' | 'leaf', opts: LeafOptions & CaOptions): CertRef {
+    this.checkName(name);
+    if (opts.issuer) this.known(opts.issuer, name);
+    if (opts.cn !== undefined && opts.subject !== undefined) throw specError(`${name}: cn and subject both given; use one`);
+    if (kind === 'leaf' && (opts.pathLen !== undefined || opts.nameConstraints !== undefined) && !opts.caFlag) {
+      throw specError(`${name}: pathLen/nameConstraints apply to CAs, not to a leaf without caFlag`);
+    }
+    if (opts.notBefore !== undefined && opts.notAfter !== undefined && opts.notAfter <= opts.notBefore) {
+      throw specError(`${name}: notAfter (${opts.notAfter}s) must come after notBefore (${opts.notBefore}s)`);
+    }
+    const issuerKey = opts.issuer ? this.decl(opts.issuer).opts.key ?? 'ec-p256' : opts.key ?? 'ec-p256';
+    if (opts.digest === 'md5' && !issuerKey.startsWith('rsa')) {
+      throw specError(`${name}: digest md5 and an ${issuerKey} issuer key contradict (MD5 signatures exist only for RSA); give the issuer key: 'rsa-2048'`);
+    }
+    if (opts.digest !== undefined && issuerKey === 'ed25519') {
+      throw specError(`${name}: digest ${opts.digest} and an ed25519 issuer key contradict (Ed25519 has no separate digest)`);
+    }
+    const decl: CertDecl = { name, kind, opts, serial: randomBytes(8).toString('hex').toUpperCase().replace(/^[89A-F]/, '1') };
+    this.certs.push(decl);
+    return decl;
+  }
+
+  private decl(ref: CertRef): CertDecl {
+    const found = this.certs.find((c) => c.name === ref.name);
+    if (!found) throw specError(`${ref.name} is not declared in this PKI`);
+    return found;
+  }
+
+  private known(ref: CertRef, by: string): void {
+    if (!this.certs.some((c) => c.name === ref.name)) throw specError(`${by}: ${ref.name} must be declared before it is used`);
+  }
+
+  private checkName(name: string): void {
+    if (!NAME.test(name)) throw specError(`entity name ${JSON.stringify(name)} must match ${NAME.source}`);
+    if (this.certs.some((c) => c.name === name) || this.crls.some((c) => c.name === name)) {
+      throw specError(`entity name ${name} is declared twice`);
+    }
+  }
+}
+
+function specError(message: string): HarnessError {
+  return new HarnessError('ERR_MTLS_PKI_SPEC', `PKI description: ${message}`, 'fix the case definition');
+}
+
+function keyArgs(key: KeySpec): string[] {
+  switch (key) {
+    case 'ec-p256': return ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
+    case 'ec-p384': return ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384'];
+    case 'ed25519': return ['-newkey', 'ed25519'];
+    default: return ['-newkey', `rsa:${key.slice(4)}`];
+  }
+}
+
+/** Escapes a CN for openssl -subj. */
+function subjectOf(decl: CertDecl): string {
+  if (decl.opts.subject !== undefined) return decl.opts.subject;
+  const cn = decl.opts.cn ?? decl.name;
+  return `/CN=${cn.replace(/[\\/+]/g, (ch) => `\\${ch}`)}`;
+}
+
+function extensionLines(decl: CertDecl): string[] {
+  const o = decl.opts;
+  const isCa = decl.kind === 'ca' || o.caFlag === true;
+  const selfSigned = o.issuer === undefined;
+  const lines: string[] = [];
+  lines.push(isCa ? `basicConstraints = critical,CA:TRUE${o.pathLen === undefined ? '' : `,pathlen:${o.pathLen}`}` : 'basicConstraints = critical,CA:FALSE');
+  const ku = o.keyUsage === undefined ? (isCa ? ['keyCertSign', 'cRLSign', ...(o.caFlag ? ['digitalSignature'] : [])] : ['digitalSignature']) : o.keyUsage;
+  if (ku !== null) lines.push(`keyUsage = critical,${ku.join(',')}`);
+  const role = o.role ?? 'client';
+  const eku = o.eku === undefined ? (decl.kind === 'ca' ? null : [role === 'server' ? 'serverAuth' : 'clientAuth']) : o.eku;
+  if (eku !== null) lines.push(`extendedKeyUsage = ${eku.join(',')}`);
+  const san = o.san === undefined ? (decl.kind === 'leaf' && role === 'server' ? ['DNS:localhost', 'IP:127.0.0.1'] : null) : o.san;
+  if (san !== null) lines.push(`subjectAltName = ${san.join(',')}`);
+  if (o.nameConstraints !== undefined) lines.push(`nameConstraints = critical,${o.nameConstraints}`);
+  lines.push('subjectKeyIdentifier = hash');
+  if (!selfSigned) lines.push('authorityKeyIdentifier = keyid:always');
+  lines.push(...(o.extraExtensions ?? []));
+  return lines;
+}
+
+/** openssl time format for `now + seconds`. */
+function asn1Time(secondsFromNow: number): string {
+  const d = new Date(Date.now() + secondsFromNow * 1000);
+  return d.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+async function buildCert(session: OpensslSession, decl: CertDecl, built: ReadonlyMap<string, BuiltCert>): Promise<BuiltCert> {
+  const o = decl.opts;
+  const name = decl.name;
+  const issuer = o.issuer ? built.get(o.issuer.name) : undefined;
+  if (o.issuer && !issuer) throw specError(`${name}: issuer ${o.issuer.name} is declared after it`);
+  const subject = subjectOf(decl);
+  const key = o.key ?? 'ec-p256';
+  const exts = extensionLines(decl);
+  const config = ['[req]', 'distinguished_name = req_dn', 'string_mask = utf8only', 'utf8 = yes', '[req_dn]', '[ext]', ...exts];
+  const exact = o.notBefore !== undefined || (o.notAfter !== undefined && o.notAfter % DAY !== 0);
+  const issuerKeyIsEd = issuer !== undefined ? issuer.x509.publicKey.asymmetricKeyType === 'ed25519' : key === 'ed25519';
+  const digestArgs = issuerKeyIsEd ? [] : [`-${o.digest ?? 'sha256'}`];
+  const subjArgs = ['-subj', subject, '-utf8', ...(subject.includes('+') ? ['-multivalue-rdn'] : [])];
+  if (!exact) {
+    const days = String(Math.max(1, Math.round((o.notAfter ?? DAY) / DAY)));
+    await session.write(`${name}.cnf`, config.join('\n') + '\n', `extensions of ${name}`);
+    const signer = issuer ? ['-CA', `${issuer.name}.pem`, '-CAkey', `${issuer.name}.key`] : [];
+    await session.run(['req', '-x509', '-new', ...keyArgs(key), '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`,
+      ...subjArgs, '-days', days, '-set_serial', `0x${decl.serial}`, ...digestArgs, ...signer,
+      '-config', `${name}.cnf`, '-extensions', 'ext'], `${name}: ${decl.kind === 'ca' ? 'CA' : 'leaf'} signed by ${issuer?.name ?? 'itself'}`);
+  } else {
+    // `openssl ca` is the only 3.0 command that takes exact notBefore/notAfter.
+    const signerName = issuer?.name ?? name;
+    config.push('[ca]', 'default_ca = this_ca', '[this_ca]', `database = ${name}.db`, 'new_certs_dir = .', `serial = ${name}.srl`,
+      'policy = policy_any', 'unique_subject = no', 'email_in_dn = no', 'copy_extensions = none', '[policy_any]');
+    await session.write(`${name}.cnf`, config.join('\n') + '\n', `extensions and signing settings of ${name}`);
+    await session.write(`${name}.db`, '');
+    await session.write(`${name}.srl`, `${decl.serial}\n`);
+    await session.run(['req', '-new', ...keyArgs(key), '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, ...subjArgs,
+      '-config', `${name}.cnf`], `${name}: key and request`);
+    await session.run(['ca', '-batch', '-notext', '-preserveDN', '-config', `${name}.cnf`, '-extensions', 'ext', '-in', `${name}.csr`,
+      '-out', `${name}.pem`, ...(issuer ? ['-cert', `${signerName}.pem`, '-keyfile', `${signerName}.key`] : ['-selfsign', '-keyfile', `${name}.key`]),
+      '-startdate', asn1Time(o.notBefore ?? 0), '-enddate', asn1Time(o.notAfter ?? DAY), '-md', issuerKeyIsEd ? 'default' : o.digest ?? 'sha256', ...subjArgs.slice(2)],
+    `${name}: signed by ${signerName} with exact validity`);
+  }
+  if (o.tamper === 'signature') await tamperSignature(session, name);
+  const pem = await readFile(session.resolve(`${name}.pem`), 'utf8');
+  const x509 = new X509Certificate(pem);
+  checkCert(decl, x509, issuer);
+  const chainParts = [pem];
+  for (let up = issuer; up && up.issuer !== up.name; up = built.get(up.issuer)) {
+    if (up.x509.issuer === up.x509.subject) break;
+    chainParts.push(up.pem);
+  }
+  await writeFile(session.resolve(`${name}.chain.pem`), chainParts.join(''), { mode: 0o600 });
+  return {
+    name, cert: session.resolve(`${name}.pem`), key: session.resolve(`${name}.key`), chain: session.resolve(`${name}.chain.pem`),
+    subject, cn: o.cn ?? (o.subject === undefined ? name : o.subject), serial: decl.serial, issuer: issuer?.name ?? name, pem, x509,
+    summary: `${key}, ${exts.filter((l) => !/KeyIdentifier/.test(l)).map((l) => l.replace(/ = /, ': ')).join('; ')}${o.digest ? `; signed with ${o.digest}` : ''}${o.tamper ? `; ${o.tamper} tampered` : ''}`,
+  };
+}
+
+/** Flips one bit in the last byte of the signature (the DER stays parseable). */
+async function tamperSignature(session: OpensslSession, name: string): Promise<void> {
+  const pem = await readFile(session.resolve(`${name}.pem`), 'utf8');
+  const b64 = pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+  const der = Buffer.from(b64, 'base64');
+  const last = der.length - 1;
+  der[last] = (der[last] ?? 0) ^ 0x01;
+  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
+  await writeFile(session.resolve(`${name}.pem`), `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`);
+  session.record(
+    `openssl x509 -in ${name}.pem -outform DER -out ${name}.der && b=$(tail -c1 ${name}.der | od -An -tu1) && head -c -1 ${name}.der > ${name}.tmp && printf "\\\\$(printf %03o $((b ^ 1)))" >> ${name}.tmp && openssl x509 -inform DER -in ${name}.tmp -out ${name}.pem`,
+    `${name}: flip one bit of the signature`,
+  );
+}
+
+/** Checks what openssl produced against what was asked. */
+function checkCert(decl: CertDecl, x509: X509Certificate, issuer: BuiltCert | undefined): void {
+  const fail = (what: string): never => {
+    throw new HarnessError('ERR_MTLS_PKI_CHECK', `PKI check: ${decl.name} ${what}`, 'openssl produced something other than what was asked; report this with your openssl version');
+  };
+  const wantCa = decl.kind === 'ca' || decl.opts.caFlag === true;
+  if (x509.ca !== wantCa) fail(`came out CA:${String(x509.ca).toUpperCase()}, expected CA:${String(wantCa).toUpperCase()}`);
+  const eku = extensionLines(decl).find((l) => l.startsWith('extendedKeyUsage'));
+  const ekuOids = x509.keyUsage ?? [];
+  if (eku?.includes('clientAuth') && !ekuOids.includes('1.3.6.1.5.5.7.3.2')) fail('lacks EKU clientAuth');
+  if (eku?.includes('serverAuth') && !ekuOids.includes('1.3.6.1.5.5.7.3.1')) fail('lacks EKU serverAuth');
+  if (eku === undefined && x509.keyUsage !== undefined && decl.opts.eku === null) fail('carries an EKU that was not asked for');
+  const notAfter = Date.parse(x509.validTo);
+  const wantAfter = Date.now() + (decl.opts.notAfter ?? DAY) * 1000;
+  if (Math.abs(notAfter - wantAfter) > DAY * 1000) fail(`notAfter ${x509.validTo} is far from the asked ${new Date(wantAfter).toISOString()}`);
+  if (issuer && decl.opts.tamper === undefined && !x509.checkIssued(issuer.x509)) fail(`does not name ${issuer.name} as its issuer`);
+  if (issuer && decl.opts.tamper === undefined && !x509.verify(issuer.x509.publicKey)) fail(`is not signed by ${issuer.name}`);
+  if (!issuer && decl.opts.tamper === undefined && !x509.verify(x509.publicKey)) fail('is not self-signed');
+}
+
+async function buildCrl(session: OpensslSession, decl: CrlDecl, certs: ReadonlyMap<string, BuiltCert>, decls: readonly CertDecl[]): Promise<BuiltCrl> {
+  const o = decl.opts;
+  const signer = certs.get((o.signer ?? decl.issuer).name);
+  if (!signer) throw specError(`crl ${decl.name}: signer is not built`);
+  // The ca database stores UTCTime (two-digit year).
+  const revokedAt = asn1Time(-120).slice(2);
+  const expiry = asn1Time(DAY).slice(2);
+  const rows = (o.revoked ?? []).map((ref) => {
+    const d = decls.find((c) => c.name === ref.name);
+    return `R\t${expiry}\t${revokedAt},keyCompromise\t${d?.serial ?? '01'}\tunknown\t/CN=${ref.name}\n`;
+  });
+  for (let i = 0; i < (o.extraEntries ?? 0); i++) {
+    rows.push(`R\t${expiry}\t${revokedAt}\t${(0x10000000 + i).toString(16).toUpperCase()}\tunknown\t/CN=filler\n`);
+  }
+  const name = decl.name;
+  const config = ['[ca]', 'default_ca = this_ca', '[this_ca]', `database = ${name}.crl.db`, 'default_md = sha256',
+    'crl_extensions = crl_ext', '[crl_ext]', 'authorityKeyIdentifier = keyid:always'];
+  await session.write(`${name}.crl.cnf`, config.join('\n') + '\n', `CRL settings of ${name}`);
+  const extra = o.extraEntries ?? 0;
+  if (extra > 1000) {
+    // Too large to print: the replay generates the filler rows instead.
+    await writeFile(session.resolve(`${name}.crl.db`), rows.join(''), { mode: 0o600 });
+    const listed = rows.slice(0, rows.length - extra).join('');
+    session.record(`printf %s ${shellQuote(listed)} > ${name}.crl.db && for i in $(seq 0 ${extra - 1}); do printf 'R\\t${expiry}\\t${revokedAt}\\t%X\\tunknown\\t/CN=filler\\n' $((0x10000000 + i)); done >> ${name}.crl.db`,
+      `${name}: revocation database with ${rows.length} entries`);
+  } else {
+    await session.write(`${name}.crl.db`, rows.join(''), `${name}: revocation database (${rows.length} entries)`);
+  }
+  await session.run(['ca', '-gencrl', '-batch', '-config', `${name}.crl.cnf`, '-cert', `${signer.name}.pem`, '-keyfile', `${signer.name}.key`,
+    '-out', `${name}.crl.pem`, '-crl_lastupdate', asn1Time(o.lastUpdate ?? -60), '-crl_nextupdate', asn1Time(o.nextUpdate ?? DAY)],
+  `${name}: CRL of ${decl.issuer.name}${o.signer ? ` forged with ${o.signer.name}'s key` : ''}`);
+  const pem = await readFile(session.resolve(`${name}.crl.pem`), 'utf8');
+  return { name, path: session.resolve(`${name}.crl.pem`), issuer: decl.issuer.name, pem, entries: rows.length };
+}

@@ -1,0 +1,258 @@
+// The probe client: one TLS connection on loopback presenting a chosen identity
+// (or none), one or more HTTP/1.1 requests on it, every wait bounded, and what
+// happened classified per DESIGN.md §4 with the raw evidence kept.
+import tls from 'node:tls';
+import type { Observation, TlsVersion } from './types.ts';
+
+/** A client identity: certificate chain and key, PEM text. */
+export interface Identity {
+  /** Leaf first, then any intermediates the client sends. */
+  cert: string;
+  key: string;
+}
+
+/** One HTTP request sent on the probe connection. */
+export interface ProbeRequest {
+  /** Request target, sent verbatim; default '/'. */
+  path?: string;
+  method?: string;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+}
+
+/** Everything one probe connection needs. */
+export interface ProbeOptions {
+  port: number;
+  host?: string;
+  tls: TlsVersion | 'legacy';
+  /** PEM of the CA that issued the server certificate (the probe verifies the server). */
+  serverCa: string;
+  /** Identity to present; absent = no certificate. */
+  identity?: Identity;
+  /** The token that marks the protected resource. */
+  canary: string;
+  /** SNI to send; default 'localhost'; false sends none. */
+  servername?: string | false;
+  /** Requests sent in order on one keep-alive connection; default one GET /. */
+  requests?: ProbeRequest[];
+  /** A session to resume (from an earlier ProbeResult). */
+  session?: Buffer;
+  /** Bound on the whole connection; default 5000 ms. */
+  timeoutMs?: number;
+  /** OpenSSL cipher string; default lets the client send anything (SECLEVEL 0). */
+  ciphers?: string;
+}
+
+/** The observations of one probe connection. */
+export interface ProbeResult {
+  /** One per request sent (all the same when the handshake failed). */
+  observations: Observation[];
+  /** The session to resume later, when the server issued one. */
+  session?: Buffer;
+}
+
+/** TLS alert numbers (RFC 8446 §6, RFC 5246 §7.2) to names. */
+export const ALERTS: Readonly<Record<number, string>> = {
+  0: 'close_notify', 10: 'unexpected_message', 20: 'bad_record_mac', 22: 'record_overflow', 40: 'handshake_failure',
+  42: 'bad_certificate', 43: 'unsupported_certificate', 44: 'certificate_revoked', 45: 'certificate_expired',
+  46: 'certificate_unknown', 47: 'illegal_parameter', 48: 'unknown_ca', 49: 'access_denied', 50: 'decode_error',
+  51: 'decrypt_error', 70: 'protocol_version', 71: 'insufficient_security', 80: 'internal_error',
+  86: 'inappropriate_fallback', 90: 'user_canceled', 100: 'no_renegotiation', 109: 'missing_extension', 110: 'unsupported_extension',
+  112: 'unrecognized_name', 116: 'certificate_required', 120: 'no_application_protocol',
+};
+
+const DEFAULT_TIMEOUT_MS = 5_000;
+const MAX_BODY = 1 << 20;
+
+/** Connects once and sends the requests; never throws, never waits unbounded. */
+export function probe(opts: ProbeOptions): Promise<ProbeResult> {
+  const requests = opts.requests ?? [{}];
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const started = performance.now();
+  return new Promise<ProbeResult>((resolve) => {
+    const observations: Observation[] = [];
+    let session: Buffer | undefined;
+    let handshakeDone = false;
+    let protocol: string | undefined;
+    let buffer = Buffer.alloc(0);
+    let settled = false;
+    const versions = opts.tls === 'legacy'
+      ? { minVersion: 'TLSv1' as const, maxVersion: 'TLSv1.1' as const }
+      : { minVersion: `TLSv${opts.tls}` as const, maxVersion: `TLSv${opts.tls}` as const };
+    const socket = tls.connect({
+      host: opts.host ?? '127.0.0.1',
+      port: opts.port,
+      ...(opts.servername === false ? {} : { servername: opts.servername ?? 'localhost' }),
+      ca: opts.serverCa,
+      ...(opts.identity ? { cert: opts.identity.cert, key: opts.identity.key } : {}),
+      ...versions,
+      ciphers: opts.ciphers ?? 'DEFAULT:@SECLEVEL=0',
+      ...(opts.session ? { session: opts.session } : {}),
+      rejectUnauthorized: true,
+    });
+
+    const finish = (): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      const ms = Math.round(performance.now() - started);
+      const last = observations.at(-1);
+      while (observations.length < requests.length) {
+        observations.push(last ? { ...last, ms } : { outcome: 'error', error: 'no response', canarySeen: false, ms });
+      }
+      resolve(session ? { observations, session } : { observations });
+    };
+    const fail = (obs: Omit<Observation, 'ms' | 'canarySeen'>): void => {
+      if (settled) return;
+      observations.push({ ...obs, canarySeen: false, ...(protocol ? { protocol } : {}), ms: Math.round(performance.now() - started) });
+      finish();
+    };
+    const timer = setTimeout(() => {
+      fail({ outcome: 'error', error: `timeout: no answer within ${timeoutMs} ms ${handshakeDone ? 'after the handshake' : 'during the handshake'}` });
+    }, timeoutMs);
+
+    const sendNext = (): void => {
+      const req = requests[observations.length];
+      if (!req) return finish();
+      const last = observations.length === requests.length - 1;
+      const headers: Record<string, string> = { Host: `localhost:${opts.port}`, 'User-Agent': 'mtls-conformance', Connection: last ? 'close' : 'keep-alive', ...req.headers };
+      const head = `${req.method ?? 'GET'} ${req.path ?? '/'} HTTP/1.1\r\n` + Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n';
+      socket.write(head);
+    };
+
+    socket.on('session', (s: Buffer) => { session = s; });
+    socket.once('secureConnect', () => {
+      handshakeDone = true;
+      protocol = socket.getProtocol() ?? undefined;
+      session ??= socket.getSession();
+      sendNext();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      if (buffer.length > MAX_BODY) return fail({ outcome: 'error', error: `response larger than ${MAX_BODY} bytes` });
+      for (;;) {
+        const parsed = parseResponse(buffer, false);
+        if (!parsed) return;
+        buffer = buffer.subarray(parsed.consumed);
+        observations.push(classifyResponse(parsed, opts.canary, protocol, socket.isSessionReused(), started));
+        if (observations.length >= requests.length) return finish();
+        sendNext();
+      }
+    });
+    socket.on('end', () => {
+      const parsed = buffer.length > 0 ? parseResponse(buffer, true) : undefined;
+      if (parsed) {
+        observations.push(classifyResponse(parsed, opts.canary, protocol, socket.isSessionReused(), started));
+        return finish();
+      }
+      fail({ outcome: 'rejected-handshake', alert: 'closed', error: handshakeDone ? 'connection closed before any response' : 'connection closed during the handshake' });
+    });
+    socket.on('close', () => {
+      if (!settled) fail({ outcome: 'rejected-handshake', alert: 'closed', error: 'connection closed' });
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => fail(classifyError(err, handshakeDone)));
+  });
+}
+
+/** Classifies a socket error: a TLS alert, a reset, or a harness-side error. */
+export function classifyError(err: NodeJS.ErrnoException, handshakeDone: boolean): Omit<Observation, 'ms' | 'canarySeen'> {
+  const code = err.code ?? '';
+  const alertNumber = /alert number (\d+)/.exec(err.message)?.[1];
+  if (alertNumber !== undefined) {
+    const n = Number(alertNumber);
+    return { outcome: 'rejected-handshake', alert: ALERTS[n] ?? `alert_${n}`, error: code || err.message };
+  }
+  if (code === 'ECONNRESET' || code === 'EPIPE') return { outcome: 'rejected-handshake', alert: 'reset', error: code };
+  if (/^ERR_SSL_/.test(code) && /WRONG_VERSION_NUMBER|UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE|SSLV3_ALERT|TLSV1_ALERT/.test(code)) {
+    return { outcome: 'rejected-handshake', alert: code.replace(/^ERR_SSL_(TLSV1[3]?_ALERT_|SSLV3_ALERT_)?/, '').toLowerCase(), error: code };
+  }
+  if (!handshakeDone && (code.startsWith('ERR_TLS_') || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME|ALTNAME/.test(code))) {
+    return { outcome: 'error', error: `the probe could not verify the server certificate: ${code} ${err.message}` };
+  }
+  return { outcome: 'error', error: `${code || 'error'}: ${err.message}` };
+}
+
+interface ParsedResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+  consumed: number;
+}
+
+/** Parses one HTTP/1.1 response off the front of `buf`; undefined while incomplete. */
+export function parseResponse(buf: Buffer, atEnd: boolean): ParsedResponse | undefined {
+  const headEnd = buf.indexOf('\r\n\r\n');
+  if (headEnd < 0) return atEnd && buf.length > 0 ? { status: 0, headers: {}, body: buf, consumed: buf.length } : undefined;
+  const lines = buf.subarray(0, headEnd).toString('latin1').split('\r\n');
+  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '')?.[1] ?? 0);
+  const headers: Record<string, string> = {};
+  for (const line of lines.slice(1)) {
+    const i = line.indexOf(':');
+    if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  }
+  const start = headEnd + 4;
+  const length = headers['content-length'];
+  if (length !== undefined) {
+    const end = start + Number(length);
+    if (buf.length < end) return atEnd ? { status, headers, body: buf.subarray(start), consumed: buf.length } : undefined;
+    return { status, headers, body: buf.subarray(start, end), consumed: end };
+  }
+  if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
+    const chunks: Buffer[] = [];
+    let at = start;
+    for (;;) {
+      const lineEnd = buf.indexOf('\r\n', at);
+      if (lineEnd < 0) return atEnd ? { status, headers, body: Buffer.concat(chunks), consumed: buf.length } : undefined;
+      const size = parseInt(buf.subarray(at, lineEnd).toString('latin1'), 16);
+      if (Number.isNaN(size)) return { status, headers, body: Buffer.concat(chunks), consumed: buf.length };
+      if (size === 0) {
+        const trailerEnd = buf.indexOf('\r\n\r\n', lineEnd);
+        if (trailerEnd < 0 && !atEnd) return undefined;
+        return { status, headers, body: Buffer.concat(chunks), consumed: trailerEnd < 0 ? buf.length : trailerEnd + 4 };
+      }
+      if (buf.length < lineEnd + 2 + size + 2) return atEnd ? { status, headers, body: Buffer.concat(chunks), consumed: buf.length } : undefined;
+      chunks.push(buf.subarray(lineEnd + 2, lineEnd + 2 + size));
+      at = lineEnd + 2 + size + 2;
+    }
+  }
+  // No framing: the body runs to the end of the connection.
+  return atEnd ? { status, headers, body: buf.subarray(start), consumed: buf.length } : undefined;
+}
+
+function classifyResponse(res: ParsedResponse, canary: string, protocol: string | undefined, resumed: boolean, started: number): Observation {
+  const text = res.body.toString('utf8');
+  const canarySeen = text.includes(canary);
+  const base = { status: res.status, bodyExcerpt: text.slice(0, 200), canarySeen, resumed, ms: Math.round(performance.now() - started), ...(protocol ? { protocol } : {}) };
+  if (canarySeen) return { ...base, outcome: res.status >= 200 && res.status < 300 ? 'accepted' : 'leaked' };
+  if (res.status >= 400) return { ...base, outcome: 'rejected-http' };
+  return { ...base, outcome: 'error', error: `HTTP ${res.status || '(no status line)'} without the canary` };
+}
+
+/** Terse evidence of an observation for console and tables, e.g. "alert unknown_ca". */
+export function describeObservation(obs: Observation): string {
+  switch (obs.outcome) {
+    case 'accepted': return `served (HTTP ${obs.status ?? '?'})`;
+    case 'leaked': return `leaked the canary with HTTP ${obs.status ?? '?'}`;
+    case 'rejected-http': return `HTTP ${obs.status ?? '?'}`;
+    case 'rejected-handshake':
+      if (obs.alert === 'reset') return 'connection reset';
+      if (obs.alert === 'closed') return 'connection closed without an alert';
+      return `alert ${obs.alert ?? '?'}`;
+    case 'error': return `error: ${obs.error ?? 'unknown'}`;
+  }
+}
+
+/** The observation as the end of a sentence: "it was served the protected resource (HTTP 200) under TLS 1.3". */
+export function observationSentence(obs: Observation, tls: string): string {
+  const version = ` under ${obs.protocol?.replace('TLSv', 'TLS ') ?? `TLS ${tls}`}`;
+  switch (obs.outcome) {
+    case 'accepted': return `it was served the protected resource (HTTP ${obs.status ?? '?'})${version}`;
+    case 'leaked':
+      if ((obs.status ?? 0) >= 200 && (obs.status ?? 0) < 300) return `it was served the protected resource (HTTP ${obs.status ?? '?'})${version}`;
+      return `the protected resource leaked in an HTTP ${obs.status ?? '?'} response${version}`;
+    case 'rejected-http': return `it was refused with HTTP ${obs.status ?? '?'}${version}`;
+    case 'rejected-handshake': return `it was refused at the TLS layer (${describeObservation(obs)})${version}`;
+    case 'error': return `the probe failed (${obs.error ?? 'unknown error'})${version}`;
+  }
+}

@@ -1,0 +1,40 @@
+// The suite's verdicts can go either way: the reference invoice server passes
+// every case, and each deliberately broken variant fails exactly its cases.
+import { expect } from 'chai';
+import { CATALOGUE } from '../spec/index.ts';
+import { runCases, type CaseResult } from '../harness/runner.ts';
+import { BROKEN_SERVERS } from '../harness/servers/broken.ts';
+import invoice from '../harness/servers/invoice.ts';
+
+function verdicts(results: CaseResult[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const r of results) (out[r.id] ??= []).push(`${r.tls}:${r.verdict}`);
+  return out;
+}
+
+describe('verdicts can fail', function () {
+  it('the invoice server passes every case', async function () {
+    const results = await runCases({ adapter: invoice, cases: CATALOGUE });
+    const bad = results.filter((r) => r.verdict !== 'pass').map((r) => `${r.id} TLS ${r.tls}: ${r.message}`);
+    expect(bad).to.deep.equal([]);
+  });
+
+  for (const broken of BROKEN_SERVERS) {
+    it(`${broken.adapter.name} (${broken.flaw}) fails ${broken.fails.join(', ')} and passes the rest`, async function () {
+      const results = await runCases({ adapter: broken.adapter, cases: CATALOGUE });
+      for (const r of results) {
+        const shouldFail = broken.fails.includes(r.id);
+        expect(r.verdict, `${r.id} TLS ${r.tls}: ${r.message}`).to.equal(shouldFail ? 'fail' : 'pass');
+      }
+      expect(Object.keys(verdicts(results))).to.include.members(broken.fails);
+    });
+  }
+
+  it('explains a failure with what was expected and what was observed', async function () {
+    const noReject = BROKEN_SERVERS.find((b) => b.adapter.name === 'broken-no-reject');
+    if (!noReject) throw new Error('broken-no-reject is missing');
+    const wrongCa = CATALOGUE.filter((c) => c.id === 'trust::wrong-ca');
+    const [result] = await runCases({ adapter: noReject.adapter, cases: wrongCa, tls: ['1.3'] });
+    expect(result?.message).to.equal("client 'client' requesting /: expected the client to be refused; it was served the protected resource (HTTP 200) under TLS 1.3");
+  });
+});
