@@ -12,8 +12,9 @@ import { HarnessError, isHarnessError, messageOf } from './errors.ts';
 import { loadExpectations, NO_EXPECTATIONS, staleEntries, type Expectations } from './expectations.ts';
 import { checkOpenssl } from './openssl.ts';
 import { prepareReportDir, summarize, writeServerReport, type ServerReport, type Summary } from './report.ts';
-import { runCases, type CaseResult } from './runner.ts';
+import { runCases } from './runner.ts';
 import { BUILT_IN_NAMES } from './servers/index.ts';
+import { formatResults } from './console.ts';
 import type { ServerAdapter, TlsVersion } from './types.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -138,26 +139,6 @@ export function selectCases(opts: Pick<CliOptions, 'grep' | 'family'>, catalogue
     throw new HarnessError('ERR_MTLS_NO_CASES', `${what} selects no case`, 'run with --list to see the case ids and titles');
   }
   return selected;
-}
-
-const MARK: Record<CaseResult['verdict'], string> = {
-  pass: '✓', fail: '✗', error: '!', 'not-applicable': '-', 'expected-fail': '~', 'unexpected-pass': '?',
-};
-
-/** Console lines for one server's results, grouped by family. */
-export function formatResults(report: ServerReport): string[] {
-  const lines = [`${report.server}:`];
-  for (const family of FAMILIES) {
-    const rows = report.cases.filter((r) => r.family === family);
-    if (rows.length === 0) continue;
-    lines.push(`  ${family}`);
-    for (const r of rows) {
-      const detail = r.verdict === 'pass' ? r.message.replace(/^[^:]*: /, '') : r.verdict === 'expected-fail' ? `known deviation: ${r.reason ?? ''}` : r.message;
-      lines.push(`    ${MARK[r.verdict]} ${r.title} — TLS ${r.tls}: ${detail}`);
-    }
-  }
-  if (report.staleExpectations.length > 0) lines.push(`  stale expectations (match no case; remove them): ${report.staleExpectations.join(', ')}`);
-  return lines;
 }
 
 async function adapterExpectations(opts: CliOptions, adapter: ServerAdapter, builtIn: boolean): Promise<Expectations> {
