@@ -106,6 +106,18 @@ export interface CaseContext {
   reload(tls: SetupOverrides): Promise<void>;
   /** Writes a file into the case directory and returns its path. */
   bundle(file: string, names: readonly string[]): Promise<string>;
+  /** Starts a second instance of the server under test (same canary, its own trust), stopped with the case; probe it with `{ port }`. */
+  startPeer(overrides: SetupOverrides): Promise<RunningServer>;
+  /** Open file descriptors and memory of the suite's own process, where in-process adapters run. */
+  sampleResources(): Promise<ResourceSample>;
+}
+
+/** Resources of the suite's process at one moment. */
+export interface ResourceSample {
+  /** Entries of /proc/self/fd; -1 where /proc is missing. */
+  fds: number;
+  rssBytes: number;
+  heapUsedBytes: number;
 }
 
 /** Identity for a type-checked case list. */

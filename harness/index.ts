@@ -3,12 +3,12 @@
 export type { Capability, Observation, Outcome, RunningServer, ServerAdapter, ServerSetup, TlsVersion } from './types.ts';
 export { CAPABILITIES } from './types.ts';
 export { defineCase, FAMILIES, SEVERITIES } from './case.ts';
-export type { BasePki, CaseContext, CaseDefinition, Check, Family, Reference, SetupOverrides, Severity } from './case.ts';
+export type { BasePki, CaseContext, CaseDefinition, Check, Family, Reference, ResourceSample, SetupOverrides, Severity } from './case.ts';
 export { PkiBuilder } from './pki.ts';
 export type { BuiltCert, BuiltCrl, BuiltPki, CertRef, CrlRef, KeySpec, Digest } from './pki.ts';
-export { probe, describeObservation } from './probe.ts';
-export type { Identity, ProbeOptions, ProbeRequest, ProbeResult } from './probe.ts';
-export { escapeLogValue, hasRawControl, waitForLog } from './logs.ts';
+export { probe, describeObservation, sendRaw, holdStalled, captureClientHello } from './probe.ts';
+export type { Identity, ProbeOptions, ProbeRequest, ProbeResult, RawOptions, RawResult, StalledConnections } from './probe.ts';
+export { escapeLogValue, hasRawControl, namesToken, physicalLines, recordsAcceptance, waitForLog } from './logs.ts';
 export { runCases, runCase } from './runner.ts';
 export type { CaseResult, RunOptions, Verdict } from './runner.ts';
 export { HarnessError } from './errors.ts';

@@ -32,3 +32,19 @@ export async function waitForLog(server: RunningServer, match: (line: string) =>
     delay = Math.min(delay * 2, 200);
   }
 }
+
+/** Every physical line of the log: entries split at CR and LF, as a terminal or a line-based log pipeline would show them. */
+export function physicalLines(lines: readonly string[]): string[] {
+  return lines.flatMap((line) => line.split(/\r\n|\r|\n/));
+}
+
+/** True when `line` names `name` as a whole token (not inside a longer name). */
+export function namesToken(line: string, name: string): boolean {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^\\p{L}\\p{N}._-])${escaped}($|[^\\p{L}\\p{N}._-])`, 'u').test(line);
+}
+
+/** True when `line` reads as an acceptance (accepted, allowed, granted, HTTP 200) of the client `name`. */
+export function recordsAcceptance(line: string, name: string): boolean {
+  return /\b(accept(ed)?|allow(ed)?|grant(ed)?|authori[sz]ed|200)\b/i.test(line) && !/\b(refused|forbidden|denied|rejected|40[0-9])\b/i.test(line) && namesToken(line, name);
+}

@@ -1,6 +1,8 @@
 // The probe client: one TLS connection on loopback presenting a chosen identity
 // (or none), one or more HTTP/1.1 requests on it, every wait bounded, and what
 // happened classified per DESIGN.md §4 with the raw evidence kept.
+import { constants as cryptoConstants } from 'node:crypto';
+import net from 'node:net';
 import tls from 'node:tls';
 import type { Observation, TlsVersion } from './types.ts';
 
@@ -41,6 +43,12 @@ export interface ProbeOptions {
   timeoutMs?: number;
   /** OpenSSL cipher string; default lets the client send anything (SECLEVEL 0). */
   ciphers?: string;
+  /** false: offer no session ticket extension, so TLS 1.2 resumption can only use a session id. */
+  sessionTickets?: boolean;
+  /** false: verify the server's chain but not its name (SNI variants that name another host). */
+  verifyServerName?: boolean;
+  /** After the last response, renegotiate this many times (TLS 1.2), each bounded by `timeoutMs` of its own. */
+  renegotiate?: { attempts: number; timeoutMs: number };
 }
 
 /** The observations of one probe connection. */
@@ -49,6 +57,8 @@ export interface ProbeResult {
   observations: Observation[];
   /** The session to resume later, when the server issued one. */
   session?: Buffer;
+  /** With `renegotiate`: how many renegotiations completed, and how the first refused one ended. */
+  renegotiations?: { attempted: number; completed: number; refusal?: string };
 }
 
 /** TLS alert numbers (RFC 8446 §6, RFC 5246 §7.2) to names. */
@@ -76,6 +86,7 @@ export function probe(opts: ProbeOptions): Promise<ProbeResult> {
     let protocol: string | undefined;
     let buffer = Buffer.alloc(0);
     let settled = false;
+    let renegotiation: { attempted: number; completed: number; refusal?: string } | undefined;
     const versions = opts.tls === 'legacy'
       ? { minVersion: 'TLSv1' as const, maxVersion: 'TLSv1.1' as const }
       : { minVersion: `TLSv${opts.tls}` as const, maxVersion: `TLSv${opts.tls}` as const };
@@ -88,6 +99,8 @@ export function probe(opts: ProbeOptions): Promise<ProbeResult> {
       ...versions,
       ciphers: opts.ciphers ?? 'DEFAULT:@SECLEVEL=0',
       ...(opts.session ? { session: opts.session } : {}),
+      ...(opts.sessionTickets === false ? { secureOptions: cryptoConstants.SSL_OP_NO_TICKET } : {}),
+      ...(opts.verifyServerName === false ? { checkServerIdentity: () => undefined } : {}),
       rejectUnauthorized: true,
     });
 
@@ -101,10 +114,15 @@ export function probe(opts: ProbeOptions): Promise<ProbeResult> {
       while (observations.length < requests.length) {
         observations.push(last ? { ...last, ms } : { outcome: 'error', error: 'no response', canarySeen: false, ms });
       }
-      resolve(session ? { observations, session } : { observations });
+      resolve({ observations, ...(session ? { session } : {}), ...(renegotiation ? { renegotiations: renegotiation } : {}) });
     };
     const fail = (obs: Omit<Observation, 'ms' | 'canarySeen'>): void => {
       if (settled) return;
+      if (renegotiation && observations.length >= requests.length) {
+        // Every request was answered: an ending now is the server's answer to the renegotiation.
+        renegotiation.refusal ??= describeObservation({ ...obs, canarySeen: false, ms: 0 });
+        return finish();
+      }
       observations.push({ ...obs, canarySeen: false, ...(protocol ? { protocol } : {}), ms: Math.round(performance.now() - started) });
       finish();
     };
@@ -115,12 +133,38 @@ export function probe(opts: ProbeOptions): Promise<ProbeResult> {
     const sendNext = (): void => {
       const req = requests[observations.length];
       if (!req) return finish();
-      const last = observations.length === requests.length - 1;
+      const last = observations.length === requests.length - 1 && !opts.renegotiate;
       const headers: Record<string, string> = { Host: `localhost:${opts.port}`, 'User-Agent': 'mtls-conformance', Connection: last ? 'close' : 'keep-alive', ...req.headers };
       const head = `${req.method ?? 'GET'} ${req.path ?? '/'} HTTP/1.1\r\n` + Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n';
       socket.write(head);
     };
 
+    const renegotiateOnce = (timeout: number): Promise<string | undefined> => new Promise((done) => {
+      const timer = setTimeout(() => done(`no answer within ${timeout} ms`), timeout);
+      const ok = socket.renegotiate({ rejectUnauthorized: true }, (err: NodeJS.ErrnoException | null) => {
+        clearTimeout(timer);
+        done(err ? err.code ?? err.message : undefined);
+      });
+      if (!ok) {
+        clearTimeout(timer);
+        done('the connection was already closed');
+      }
+    });
+    const renegotiateRepeatedly = async (): Promise<void> => {
+      const { attempts, timeoutMs: each } = opts.renegotiate ?? { attempts: 0, timeoutMs: 0 };
+      const state: { attempted: number; completed: number; refusal?: string } = { attempted: 0, completed: 0 };
+      renegotiation = state;
+      for (let i = 0; i < attempts && !settled; i++) {
+        state.attempted++;
+        const refusal = await renegotiateOnce(each);
+        if (refusal !== undefined) {
+          state.refusal ??= refusal;
+          break;
+        }
+        state.completed++;
+      }
+      finish();
+    };
     socket.on('session', (s: Buffer) => { session = s; });
     socket.once('secureConnect', () => {
       handshakeDone = true;
@@ -135,15 +179,23 @@ export function probe(opts: ProbeOptions): Promise<ProbeResult> {
         const parsed = parseResponse(buffer, false);
         if (!parsed) return;
         buffer = buffer.subarray(parsed.consumed);
-        observations.push(classifyResponse(parsed, opts.canary, protocol, socket.isSessionReused(), started));
-        if (observations.length >= requests.length) return finish();
+        const answer = classifyResponse(parsed, opts.canary, protocol, socket.isSessionReused(), started);
+        if (renegotiation) {
+          // A response while renegotiating is the server's refusal of it (Node answers 400 and closes).
+          renegotiation.refusal ??= describeObservation(answer);
+          return finish();
+        }
+        observations.push(answer);
+        if (observations.length >= requests.length) return opts.renegotiate ? void renegotiateRepeatedly() : finish();
         sendNext();
       }
     });
     socket.on('end', () => {
       const parsed = buffer.length > 0 ? parseResponse(buffer, true) : undefined;
       if (parsed) {
-        observations.push(classifyResponse(parsed, opts.canary, protocol, socket.isSessionReused(), started));
+        const answer = classifyResponse(parsed, opts.canary, protocol, socket.isSessionReused(), started);
+        if (renegotiation) renegotiation.refusal ??= describeObservation(answer);
+        else observations.push(answer);
         return finish();
       }
       fail({ outcome: 'rejected-handshake', alert: 'closed', error: handshakeDone ? 'connection closed before any response' : 'connection closed during the handshake' });
@@ -254,5 +306,121 @@ export function observationSentence(obs: Observation, tls: string): string {
     case 'rejected-http': return `it was refused with HTTP ${obs.status ?? '?'}${version}`;
     case 'rejected-handshake': return `it was refused at the TLS layer (${describeObservation(obs)})${version}`;
     case 'error': return `the probe failed (${obs.error ?? 'unknown error'})${version}`;
+  }
+}
+
+/** What a raw byte exchange saw. */
+export interface RawResult {
+  /** The first bytes the server sent back (at most 4 KiB). */
+  received: Buffer;
+  /** How the exchange ended: the server closed, reset, we reset, or the bound passed with the connection open. */
+  ending: 'closed' | 'reset' | 'client-reset' | 'open' | 'refused';
+  /** A connection-level error other than a reset (ECONNREFUSED when nothing listens). */
+  error?: string;
+  ms: number;
+}
+
+/** Options of a raw byte exchange. */
+export interface RawOptions {
+  port: number;
+  host?: string;
+  /** Bytes written in order right after connecting. */
+  chunks: Buffer[];
+  /** Reset the connection as soon as the server has answered anything (a reset mid-handshake). */
+  resetAfterReply?: boolean;
+  /** Bound on the whole exchange; default 2000 ms. */
+  timeoutMs?: number;
+}
+
+/** Writes raw bytes to a port and records what came back; never throws, never waits unbounded. */
+export function sendRaw(opts: RawOptions): Promise<RawResult> {
+  const started = performance.now();
+  return new Promise<RawResult>((resolve) => {
+    const received: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const socket = net.connect({ host: opts.host ?? '127.0.0.1', port: opts.port });
+    const finish = (ending: RawResult['ending'], error?: string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (ending === 'client-reset') socket.resetAndDestroy();
+      else socket.destroy();
+      resolve({ received: Buffer.concat(received), ending, ...(error !== undefined ? { error } : {}), ms: Math.round(performance.now() - started) });
+    };
+    const timer = setTimeout(() => finish('open'), opts.timeoutMs ?? 2_000);
+    socket.once('connect', () => { for (const chunk of opts.chunks) socket.write(chunk); });
+    socket.on('data', (chunk: Buffer) => {
+      if (size < 4096) received.push(chunk.subarray(0, 4096 - size));
+      size += chunk.length;
+      if (opts.resetAfterReply) finish('client-reset');
+    });
+    socket.on('end', () => finish('closed'));
+    socket.on('close', () => finish('closed'));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNRESET' || err.code === 'EPIPE') finish('reset');
+      else finish(err.code === 'ECONNREFUSED' ? 'refused' : 'closed', `${err.code ?? 'error'}: ${err.message}`);
+    });
+  });
+}
+
+/** Connections held open after sending a few bytes (stalled handshakes). */
+export interface StalledConnections {
+  /** How many are still open. */
+  open(): number;
+  /** Destroys every one of them. */
+  release(): void;
+}
+
+/** Opens `count` connections, writes `payload` on each and leaves them silent; resolves once every one connected or failed, within `timeoutMs`. */
+export function holdStalled(opts: { port: number; host?: string; payload: Buffer; count: number; timeoutMs?: number }): Promise<StalledConnections> {
+  const sockets = new Set<net.Socket>();
+  const handle: StalledConnections = {
+    open: () => sockets.size,
+    release: () => { for (const s of sockets) s.destroy(); sockets.clear(); },
+  };
+  return new Promise<StalledConnections>((resolve) => {
+    let pending = opts.count;
+    const timer = setTimeout(() => resolve(handle), opts.timeoutMs ?? 2_000);
+    const settle = (): void => {
+      if (--pending === 0) {
+        clearTimeout(timer);
+        resolve(handle);
+      }
+    };
+    for (let i = 0; i < opts.count; i++) {
+      const socket = net.connect({ host: opts.host ?? '127.0.0.1', port: opts.port });
+      sockets.add(socket);
+      socket.once('connect', () => { socket.write(opts.payload); settle(); });
+      socket.once('error', () => { sockets.delete(socket); settle(); });
+      socket.once('close', () => { sockets.delete(socket); });
+      // The server's replies are read and dropped so its writes never block on us.
+      socket.on('data', () => undefined);
+    }
+  });
+}
+
+/** A real ClientHello as a Node TLS client sends it (SNI localhost), captured on a loopback listener; bounded by `timeoutMs`. */
+export async function captureClientHello(version: TlsVersion, timeoutMs = 2_000): Promise<Buffer> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    return await new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ClientHello within ${timeoutMs} ms`)), timeoutMs);
+      server.once('connection', (socket: net.Socket) => {
+        socket.once('data', (chunk: Buffer) => {
+          clearTimeout(timer);
+          socket.destroy();
+          client.destroy();
+          resolve(chunk);
+        });
+      });
+      const client = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', minVersion: `TLSv${version}`, maxVersion: `TLSv${version}` });
+      client.on('error', () => undefined);
+    });
+  } finally {
+    server.close();
   }
 }

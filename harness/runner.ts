@@ -2,7 +2,7 @@
 // temp dir, PKI and server; probes; verdicts; cleanup in reverse order even when
 // a step fails or hangs. Independent runs overlap in a bounded pool.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import tmp from 'tmp-promise';
 import type { CaseContext, CaseDefinition, Check, SetupOverrides } from './case.ts';
@@ -207,6 +207,7 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: RunOpt
     const label = (client: string | null, request: ProbeRequest | undefined): string =>
       `${client === null ? 'a client without a certificate' : `client '${client}'`} requesting ${request?.path ?? setup.paths.protected}`;
     const commands = new Map<Observation, string>();
+    let peers = 0;
     const ctx: CaseContext = {
       tls, pki: builtPki, get setup() { return setup; }, server: running,
       connect,
@@ -240,6 +241,20 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: RunOpt
         await running.reload(setup.tls);
       },
       bundle: (file, names) => builtPki.bundle(file, names),
+      startPeer: async (overrides) => {
+        const peerDir = path.join(tmpDir.path, `peer-${++peers}`);
+        await mkdir(peerDir, { mode: 0o700 });
+        const peerSetup = await resolveSetup(builtPki, peerDir, overrides, setup);
+        peerSetup.tls.clientCa = await builtPki.bundle(`peer-${peers}-client-ca.pem`, overrides.clientCa ?? ['root']);
+        const peer = await within(adapter.start(peerSetup), startTimeout, () => new HarnessError('ERR_MTLS_ADAPTER_START', `a second ${adapter.name} server did not start within ${startTimeout} ms (case ${def.id})`, 'check that two instances can run at once'));
+        teardown.push(() => within(peer.stop(), stopTimeout, () => new Error(`the second ${adapter.name} server did not stop within ${stopTimeout} ms`)));
+        return peer;
+      },
+      sampleResources: async () => {
+        const fds = await readdir('/proc/self/fd').then((entries) => entries.length, () => -1);
+        const memory = process.memoryUsage();
+        return { fds, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed };
+      },
     };
 
     const timeoutMs = def.timeoutMs ?? CASE_TIMEOUT_MS;

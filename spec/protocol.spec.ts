@@ -1,6 +1,171 @@
-// protocol: cases of the catalogue's protocol family.
-import type { CaseDefinition } from '../harness/index.ts';
+// protocol: versions, session resumption, SNI and renegotiation.
+import { randomBytes } from 'node:crypto';
+import { defineCase, describeObservation, namesToken, type Observation, type TlsVersion } from '../harness/index.ts';
 
-const cases: CaseDefinition[] = [];
+/** Refused, in any form, with no canary. */
+function refused(obs: Observation): boolean {
+  return (obs.outcome === 'rejected-handshake' || obs.outcome === 'rejected-http') && !obs.canarySeen;
+}
 
-export default cases;
+export default [
+  defineCase({
+    id: 'protocol::tls12-tls13-parity',
+    title: 'refuses the same bad clients under TLS 1.2 as under TLS 1.3',
+    family: 'protocol', severity: 'high',
+    tls: 'once',
+    expected: 'reject',
+    why: 'TLS 1.2 and 1.3 run different handshake code, and servers keep compatibility paths for old clients. A check that holds only under one version is bypassed by a client that offers the other.',
+    references: [
+      { title: 'RFC 8446 §4.4.2.4 Receiving a Certificate Message', url: 'https://www.rfc-editor.org/rfc/rfc8446#section-4.4.2.4' },
+      { title: 'RFC 5246 §7.4.6 Client Certificate', url: 'https://www.rfc-editor.org/rfc/rfc5246#section-7.4.6' },
+    ],
+    pki: (b, { root }) => {
+      const other = b.ca('other-ca', { cn: 'Globex Root CA' });
+      b.leaf('wrong-ca', { issuer: other, cn: 'mail-server' });
+      b.leaf('self-signed', { cn: 'mail-server' });
+      b.leaf('expired', { issuer: root, cn: 'mail-server', notBefore: -7200, notAfter: -3600 });
+      b.leaf('server-auth-only', { issuer: root, cn: 'mail-server', eku: ['serverAuth'] });
+      b.leaf('tampered', { issuer: root, cn: 'mail-server', tamper: 'signature' });
+    },
+    run: async (t) => {
+      const versions: TlsVersion[] = ['1.2', '1.3'];
+      for (const client of [null, 'wrong-ca', 'self-signed', 'expired', 'server-auth-only', 'tampered']) {
+        const [v12, v13] = await Promise.all(versions.map((tls) => t.probe(client, undefined, { tls })));
+        if (!v12 || !v13) continue;
+        const same = refused(v12) === refused(v13);
+        const who = client === null ? 'a client without a certificate' : `client '${client}'`;
+        t.check({
+          label: `${who}: the same verdict under TLS 1.2 and 1.3`, expected: 'reject', ok: same && refused(v12),
+          observed: `TLS 1.2: ${describeObservation(v12)}; TLS 1.3: ${describeObservation(v13)}`,
+          ...(!same ? { observation: refused(v12) ? v13 : v12 } : {}),
+          ...(same && !refused(v12) ? { note: 'served under both versions: not a parity failure, but the case of that client fails' } : {}),
+        });
+      }
+    },
+  }),
+  defineCase({
+    id: 'protocol::resumed-session-identity',
+    title: 'logs the same identity for a resumed session as for the full handshake',
+    family: 'protocol', severity: 'medium',
+    expected: 'accept',
+    requires: ['log-identity'],
+    why: 'On resumption no certificate is sent; the server must take the identity from the session. Servers that read it from the handshake log an empty identity or refuse, and code that falls back to "anonymous" may authorize differently.',
+    references: [
+      { title: 'RFC 8446 §2.2 Resumption and Pre-Shared Key', url: 'https://www.rfc-editor.org/rfc/rfc8446#section-2.2' },
+      { title: 'RFC 5077 §3.4 (ticket contents include the client identity)', url: 'https://www.rfc-editor.org/rfc/rfc5077#section-3.4' },
+    ],
+    pki: (b, { root }) => { b.leaf('client', { issuer: root, cn: `mail-server-${randomBytes(4).toString('hex')}` }); },
+    run: async (t) => {
+      const cn = t.pki.cert('client').cn;
+      // Under TLS 1.2 a client can also resume by session id alone (no ticket extension offered).
+      const modes = t.tls === '1.2' ? [{ name: 'ticket', sessionTickets: true }, { name: 'session-id', sessionTickets: false }] : [{ name: 'ticket', sessionTickets: true }];
+      for (const mode of modes) {
+        const path = (step: string): string => `${t.setup.paths.protected}?probe=${mode.name}-${step}`;
+        const first = await t.connect('client', { requests: [{ path: path('full') }], sessionTickets: mode.sessionTickets });
+        const full = first.observations[0];
+        if (full) t.expectServed(full, `client 'client', full handshake (${mode.name})`);
+        if (!first.session) continue;
+        const second = await t.connect('client', { requests: [{ path: path('resumed') }], session: first.session, sessionTickets: mode.sessionTickets });
+        const resumed = second.observations[0];
+        if (!resumed) continue;
+        t.expectServed(resumed, `client 'client', ${resumed.resumed === true ? 'resumed' : 'offered resumption, full handshake'} (${mode.name})`);
+        if (resumed.resumed !== true) continue;
+        await t.expectLog((line) => line.includes(`probe=${mode.name}-resumed`) && namesToken(line, cn),
+          `the resumed request (${mode.name}) is logged with CN ${cn}`, `for probe=${mode.name}-resumed naming ${cn}`);
+      }
+    },
+  }),
+  defineCase({
+    id: 'protocol::cross-context-ticket',
+    title: 'does not resume a session that a server trusting another CA issued',
+    family: 'protocol', severity: 'critical',
+    expected: 'reject',
+    why: 'Servers that share ticket keys (a fleet-wide key file, several virtual hosts in one process) resume a session made where another CA was trusted: no certificate is checked on resumption, so the foreign client walks in (CVE-2025-23419, CVE-2022-21654 class).',
+    references: [
+      { title: 'CVE-2025-23419 (nginx: session resumption across server blocks bypasses client certificate checks)', url: 'https://nvd.nist.gov/vuln/detail/CVE-2025-23419' },
+      { title: 'CVE-2022-21654 (Envoy: session resumption after trust change)', url: 'https://nvd.nist.gov/vuln/detail/CVE-2022-21654' },
+      { title: 'RFC 8446 §4.6.1 New Session Ticket Message', url: 'https://www.rfc-editor.org/rfc/rfc8446#section-4.6.1' },
+    ],
+    pki: (b) => {
+      const other = b.ca('other-ca', { cn: 'Globex Root CA' });
+      b.leaf('client', { issuer: other, cn: 'partner-server' });
+    },
+    run: async (t) => {
+      const peer = await t.startPeer({ clientCa: ['other-ca'] });
+      const there = await t.connect('client', { port: peer.port, requests: [{ path: t.setup.paths.protected }] });
+      const served = there.observations[0];
+      if (served) t.expectServed(served, "client 'client' at a second server that trusts other-ca");
+      if (!there.session) {
+        t.check({ label: 'the second server issued a session', expected: 'accept', ok: true, observed: 'no session was issued, so there is nothing to replay', note: 'resumption is off' });
+        return;
+      }
+      const here = await t.connect('client', { requests: [{ path: t.setup.paths.protected }], session: there.session });
+      const replayed = here.observations[0];
+      if (replayed) t.expectRefused(replayed, "client 'client' replaying that session here, where only the company root is trusted");
+    },
+  }),
+  defineCase({
+    id: 'protocol::sni-fallback',
+    title: 'requires a client certificate whatever SNI and Host the client sends',
+    family: 'protocol', severity: 'critical',
+    expected: 'reject',
+    why: 'Servers that attach client-auth policy to a host name fall back to a default TLS policy — without client authentication — for a client that sends no SNI, an IP address, an unknown name, or an SNI that differs from the Host header (Traefik CVE-2026-32305 class).',
+    references: [
+      { title: 'RFC 6066 §3 Server Name Indication', url: 'https://www.rfc-editor.org/rfc/rfc6066#section-3' },
+      { title: 'RFC 9110 §7.4 Rejecting Misdirected Requests (421)', url: 'https://www.rfc-editor.org/rfc/rfc9110#section-7.4' },
+    ],
+    run: async (t) => {
+      const port = t.server.port;
+      const variants = [
+        { label: 'no SNI', servername: false as const, host: `localhost:${port}` },
+        { label: 'no SNI, Host an IP literal (as clients addressing an IP send it)', servername: false as const, host: `127.0.0.1:${port}` },
+        { label: 'SNI unknown.example', servername: 'unknown.example', host: `unknown.example:${port}` },
+        { label: 'SNI other.example, Host localhost', servername: 'other.example', host: `localhost:${port}` },
+      ];
+      for (const v of variants) {
+        const obs = await t.probe(null, { headers: { Host: v.host } }, { servername: v.servername, verifyServerName: false });
+        t.expectRefused(obs, `a client without a certificate, ${v.label}`);
+      }
+    },
+  }),
+  defineCase({
+    id: 'protocol::legacy-versions',
+    title: 'refuses a client that offers only TLS 1.0 or 1.1',
+    family: 'protocol', severity: 'medium',
+    tls: 'once',
+    expected: 'reject', preferredAlert: 'protocol_version',
+    why: 'TLS 1.0 and 1.1 are deprecated (RFC 8996): CBC padding oracles, SHA-1 in the handshake, no downgrade protection. A server that still speaks them lets an attacker force clients onto them.',
+    references: [{ title: 'RFC 8996 Deprecating TLS 1.0 and TLS 1.1', url: 'https://www.rfc-editor.org/rfc/rfc8996' }],
+    pki: (b, { root }) => { b.leaf('client', { issuer: root, cn: 'mail-server' }); },
+    run: async (t) => {
+      t.expectRefused(await t.probe('client', undefined, { tls: 'legacy' }), "valid client 'client' offering only TLS 1.0 and 1.1");
+    },
+  }),
+  defineCase({
+    id: 'protocol::renegotiation-limit',
+    title: 'refuses or limits client-initiated renegotiation under TLS 1.2 and keeps serving',
+    family: 'protocol', severity: 'low',
+    tls: 'once',
+    expected: 'accept',
+    why: 'Each renegotiation costs the server a full handshake for the price of a few bytes: a handful of clients renegotiating in a loop pins its CPU (CVE-2011-1473 class). The 2009 renegotiation flaw (CVE-2009-3555) is why it is best refused outright.',
+    references: [
+      { title: 'CVE-2011-1473 (client-initiated renegotiation DoS)', url: 'https://nvd.nist.gov/vuln/detail/CVE-2011-1473' },
+      { title: 'CVE-2009-3555 (TLS renegotiation prefix injection)', url: 'https://nvd.nist.gov/vuln/detail/CVE-2009-3555' },
+      { title: 'RFC 5746 TLS Renegotiation Indication Extension', url: 'https://www.rfc-editor.org/rfc/rfc5746' },
+    ],
+    pki: (b, { root }) => { b.leaf('client', { issuer: root, cn: 'mail-server' }); },
+    timeoutMs: 20_000,
+    run: async (t) => {
+      const attempts = 10;
+      const result = await t.connect('client', { tls: '1.2', requests: [{ path: t.setup.paths.protected }], renegotiate: { attempts, timeoutMs: 1_000 }, timeoutMs: 15_000 });
+      const first = result.observations[0];
+      if (first) t.expectServed(first, "client 'client' under TLS 1.2 before renegotiating");
+      const r = result.renegotiations ?? { attempted: 0, completed: 0 };
+      t.check({
+        label: `${attempts} client-initiated renegotiations on one connection`, expected: 'reject', ok: r.completed < attempts,
+        observed: `${r.completed} of ${r.attempted} attempted renegotiations completed${r.refusal !== undefined ? `; then ${r.refusal}` : ''}`,
+      });
+      t.expectServed(await t.probe('client', undefined, { tls: '1.2' }), "a new connection of client 'client' afterwards");
+    },
+  }),
+];

@@ -33,11 +33,111 @@ export const BROKEN_SERVERS: readonly BrokenServer[] = [
   {
     adapter: invoiceAdapter('broken-crl-dropped', { honourCrl: false }),
     flaw: 'is given a CRL and never loads it',
-    fails: ['revocation::revoked-leaf'],
+    fails: ['revocation::revoked-leaf', 'robustness::large-crl'],
   },
   {
     adapter: invoiceAdapter('broken-no-identity-log', { logIdentity: false }),
     flaw: 'serves clients without logging who they are',
     fails: ['identity::cn-logged'],
+  },
+  {
+    adapter: invoiceAdapter('broken-raw-log', { escapeLogs: false }),
+    flaw: 'writes the CN into its log unescaped',
+    fails: ['identity::log-injection-crlf', 'identity::log-injection-ansi'],
+  },
+  {
+    adapter: invoiceAdapter('broken-any-cn', { multiValuedCnAsOne: false }),
+    flaw: 'authorizes a multi-valued CN when any one of its values is allowed',
+    fails: ['identity::multi-valued-cn'],
+  },
+  {
+    adapter: invoiceAdapter('broken-san-identity', { identityFromCn: false }),
+    flaw: 'takes the identity from the first SAN entry when there is one, else the CN',
+    fails: ['identity::cn-differs-from-san'],
+  },
+  {
+    adapter: invoiceAdapter('broken-loose-allowlist', { exactAllowlist: false }),
+    flaw: 'matches the allow-list by substring after trimming, lower-casing and folding look-alikes',
+    fails: ['identity::unicode-lookalike', 'authorization::allowlist-near-miss'],
+  },
+  {
+    adapter: invoiceAdapter('broken-trusts-headers', { ignoreIdentityHeaders: false }),
+    flaw: 'takes the identity from an X-SSL-Client-CN request header when present',
+    fails: ['identity::spoofed-identity-headers'],
+  },
+  {
+    adapter: invoiceAdapter('broken-logs-at-handshake', { rejectUnauthorized: false, logAfterAuthorization: false }),
+    flaw: 'logs "accepted" with the CN when the TLS connection is set up, before deciding (and refuses at the HTTP layer)',
+    fails: ['identity::rejected-not-logged-as-accepted'],
+  },
+  {
+    adapter: invoiceAdapter('broken-no-allowlist', { enforceAllowlist: false }),
+    flaw: 'is given an allow-list and serves every verified client anyway',
+    fails: ['authorization::not-in-allowlist'],
+  },
+  {
+    adapter: invoiceAdapter('broken-cert-everywhere', { perPathMode: false }),
+    flaw: 'requires a client certificate on the public path too in per-path mode',
+    fails: ['authorization::per-path-public'],
+  },
+  {
+    adapter: invoiceAdapter('broken-per-path-unchecked', { checkAuthorized: false }),
+    flaw: 'in per-path mode serves the protected path without checking req.socket.authorized (the seed Express pattern)',
+    fails: ['authorization::per-path-protected', 'authorization::path-canonicalisation', 'authorization::per-request-on-keep-alive'],
+  },
+  {
+    adapter: invoiceAdapter('broken-raw-path-authz', { canonicalisePaths: false }),
+    flaw: 'guards only the literal request target /invoices/42 while its router also accepts other spellings',
+    fails: ['authorization::path-canonicalisation'],
+  },
+  {
+    adapter: invoiceAdapter('broken-per-connection-authz', { authorizeEveryRequest: false }),
+    flaw: 'decides once per keep-alive connection and skips the checks for later requests',
+    fails: ['authorization::per-request-on-keep-alive'],
+  },
+  {
+    adapter: invoiceAdapter('broken-lax-tls12', { rejectUnauthorized: false, sameChecksOnTls12: false }),
+    flaw: 'tolerates expired client certificates on TLS 1.2 connections (a compatibility path)',
+    fails: ['protocol::tls12-tls13-parity'],
+  },
+  {
+    adapter: invoiceAdapter('broken-resumed-anonymous', { identityOnResumption: false }),
+    flaw: 'loses the client identity on resumed sessions and logs an empty CN',
+    fails: ['protocol::resumed-session-identity'],
+  },
+  {
+    adapter: invoiceAdapter('broken-shared-ticket-keys', { isolateTicketKeys: false }),
+    flaw: 'shares one session ticket key with every other server of the process, whatever CA each trusts',
+    fails: ['protocol::cross-context-ticket'],
+  },
+  {
+    adapter: invoiceAdapter('broken-sni-policy', { rejectUnauthorized: false, clientAuthOnEverySni: false }),
+    flaw: 'requires a client certificate only for clients that send SNI localhost',
+    fails: ['protocol::sni-fallback'],
+  },
+  {
+    adapter: invoiceAdapter('broken-legacy-tls', { refuseLegacyTls: false }),
+    flaw: 'accepts TLS 1.0 and 1.1 (minVersion TLSv1, security level 0)',
+    fails: ['protocol::legacy-versions'],
+  },
+  {
+    adapter: invoiceAdapter('broken-unlimited-renegotiation', { refuseRenegotiation: false, limitRenegotiation: false }),
+    flaw: 'allows client-initiated renegotiation without Node\'s limit of three',
+    fails: ['protocol::renegotiation-limit'],
+  },
+  {
+    adapter: invoiceAdapter('broken-fragile', { surviveMalformedInput: false }),
+    flaw: 'stops answering after a handshake error that is not a certificate refusal (plain HTTP, garbage, oversized records)',
+    fails: ['robustness::plaintext-http', 'robustness::garbage-handshake', 'robustness::oversized-certificate'],
+  },
+  {
+    adapter: invoiceAdapter('broken-connection-cap', { maxConnections: 8, shortTimeouts: false }),
+    flaw: 'caps connections at 8 and keeps Node\'s 120 s handshake timeout, so stalled handshakes take every slot',
+    fails: ['robustness::stalled-handshake'],
+  },
+  {
+    adapter: invoiceAdapter('broken-refusal-leak', { boundedRefusalState: false }),
+    flaw: 'opens a file handle for every refused handshake and never closes it',
+    fails: ['robustness::bad-cert-burst'],
   },
 ];

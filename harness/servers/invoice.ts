@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket, PeerCertificate, DetailedPeerCertificate } from 'node:tls';
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { escapeLogValue } from '../logs.ts';
 import type { Capability, RunningServer, ServerAdapter, ServerSetup } from '../types.ts';
@@ -27,6 +28,46 @@ export interface InvoiceOptions {
   logIdentity: boolean;
   /** Escape control characters in logged certificate fields. */
   escapeLogs: boolean;
+  /** Route and authorize on one canonical path (decoded, dot segments resolved, `;` params and trailing slash dropped, lower case). */
+  canonicalisePaths: boolean;
+  /** Take the identity from the certificate only, never from X-SSL-Client-CN and friends. */
+  ignoreIdentityHeaders: boolean;
+  /** Refuse verified clients whose CN is not in setup.allowedClients. */
+  enforceAllowlist: boolean;
+  /** Match the allow-list byte for byte (no case folding, trimming, substring or look-alike folding). */
+  exactAllowlist: boolean;
+  /** Identity is the subject CN only, never a SAN entry. */
+  identityFromCn: boolean;
+  /** A multi-valued CN is one identity (values joined), never any one of its values. */
+  multiValuedCnAsOne: boolean;
+  /** Log "accepted" only after authorization, never at the TLS layer. */
+  logAfterAuthorization: boolean;
+  /** Authorize every request, not once per keep-alive connection. */
+  authorizeEveryRequest: boolean;
+  /** In per-path mode serve the public path without a certificate. */
+  perPathMode: boolean;
+  /** Require the client certificate whatever SNI the client sent. */
+  clientAuthOnEverySni: boolean;
+  /** Refuse TLS 1.0 and 1.1. */
+  refuseLegacyTls: boolean;
+  /** Refuse client-initiated renegotiation (Node allows three per ten minutes). */
+  refuseRenegotiation: boolean;
+  /** Keep Node's renegotiation limit (only matters when renegotiation is allowed). */
+  limitRenegotiation: boolean;
+  /** Own session ticket keys per server (a process-wide shared key resumes sessions across trust policies). */
+  isolateTicketKeys: boolean;
+  /** Apply the same certificate checks under TLS 1.2 as under TLS 1.3. */
+  sameChecksOnTls12: boolean;
+  /** Take the identity from the resumed session's certificate. */
+  identityOnResumption: boolean;
+  /** Keep serving after a malformed handshake (plain HTTP, garbage, oversized records). */
+  surviveMalformedInput: boolean;
+  /** Drop handshakes and request heads that stall (10 s instead of Node's 120 s handshake timeout). */
+  shortTimeouts: boolean;
+  /** Cap on open connections; null = none (a cap without short timeouts lets stalled handshakes take every slot). */
+  maxConnections: number | null;
+  /** Keep no per-refusal state (no handle, no buffer) after a refused handshake. */
+  boundedRefusalState: boolean;
 }
 
 /** A secure invoice server. */
@@ -38,6 +79,26 @@ export const SECURE: InvoiceOptions = {
   honourCrl: true,
   logIdentity: true,
   escapeLogs: true,
+  canonicalisePaths: true,
+  ignoreIdentityHeaders: true,
+  enforceAllowlist: true,
+  exactAllowlist: true,
+  identityFromCn: true,
+  multiValuedCnAsOne: true,
+  logAfterAuthorization: true,
+  authorizeEveryRequest: true,
+  perPathMode: true,
+  clientAuthOnEverySni: true,
+  refuseLegacyTls: true,
+  refuseRenegotiation: true,
+  limitRenegotiation: true,
+  isolateTicketKeys: true,
+  sameChecksOnTls12: true,
+  identityOnResumption: true,
+  surviveMalformedInput: true,
+  shortTimeouts: true,
+  maxConnections: null,
+  boundedRefusalState: true,
 };
 
 /** Splits a PEM bundle into its blocks (Node's `crl` option reads only the first block of a string). */
@@ -78,10 +139,42 @@ async function tlsOptions(setup: ServerSetup, opts: InvoiceOptions, tls: ServerS
     ...(opts.loadClientCa ? { ca: splitPem(ca) } : {}),
     ...(crl !== undefined ? { crl: splitPem(crl) } : {}),
     requestCert: opts.requestCert,
-    rejectUnauthorized: opts.rejectUnauthorized && setup.clientAuth === 'required',
-    minVersion: 'TLSv1.2',
+    rejectUnauthorized: opts.rejectUnauthorized && (setup.clientAuth === 'required' || !opts.perPathMode),
+    // TLS 1.0/1.1 need SHA-1 era ciphers, which OpenSSL 3 allows only at security level 0.
+    ...(opts.refuseLegacyTls ? { minVersion: 'TLSv1.2' as const } : { minVersion: 'TLSv1' as const, ciphers: 'DEFAULT:@SECLEVEL=0' }),
   };
 }
+
+/** A ticket key shared by every server of the process, as a fleet sharing one ticket key file would. */
+const SHARED_TICKET_KEYS = randomBytes(48);
+
+/** The protected path as the router sees it: decoded, `;` parameters and empty or dot segments resolved, no trailing slash, lower case; undefined when undecodable. */
+export function canonicalPath(url: string): string | undefined {
+  const raw = url.split(/[?#]/)[0] ?? '/';
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+  const out: string[] = [];
+  for (const segment of decoded.split('/')) {
+    const name = segment.split(';')[0] ?? '';
+    if (name === '' || name === '.') continue;
+    if (name === '..') out.pop();
+    else out.push(name.toLowerCase());
+  }
+  return `/${out.join('/')}`;
+}
+
+/** Look-alike folding of a careless allow-list matcher: NFKC, trimmed, lower case, Cyrillic homoglyphs to Latin. */
+function foldLoosely(name: string): string {
+  const homoglyphs: Record<string, string> = { 'а': 'a', 'е': 'e', 'о': 'o', 'р': 'p', 'с': 'c', 'х': 'x', 'у': 'y', 'і': 'i' };
+  return [...name.normalize('NFKC').trim().toLowerCase()].map((ch) => homoglyphs[ch] ?? ch).join('');
+}
+
+/** Certificate-verification refusals; every other OpenSSL handshake error is malformed input. */
+const VERIFY_ERROR = /CERT|VERIFY|SELF_SIGNED|REVOKED|CRL|ISSUER|SIGNATURE|PURPOSE|EXPIRED|NOT_YET|UNABLE_TO|CHAIN|PATH_LENGTH|NAME_CONSTRAINT|KEY_USAGE|UNHANDLED_CRITICAL|CA_|_CA\b/;
 
 /** Starts the invoice server for one case. */
 export async function startInvoiceServer(setup: ServerSetup, opts: InvoiceOptions = SECURE): Promise<RunningServer> {
@@ -89,46 +182,109 @@ export async function startInvoiceServer(setup: ServerSetup, opts: InvoiceOption
   const log = (line: string): void => { lines.push(`${new Date().toISOString()} ${line}`); };
   const field = (value: string): string => (opts.escapeLogs ? escapeLogValue(value) : value);
   let current: ServerSetup['tls'] = { ...setup.tls };
+  const checkedSockets = new WeakSet<Socket>();
+  const refusalHandles: number[] = [];
+  const protectedPath = canonicalPath(setup.paths.protected);
+  const publicPath = setup.paths.public === undefined ? undefined : canonicalPath(setup.paths.public);
+
+  /** The client identity: the subject CN (multi-valued CNs joined with '+'), or what a broken variant takes instead. */
+  const identityOf = (req: IncomingMessage, socket: TLSSocket, peer: DetailedPeerCertificate | undefined): string | undefined => {
+    const spoofed = req.headers['x-ssl-client-cn'];
+    if (!opts.ignoreIdentityHeaders && typeof spoofed === 'string') return spoofed;
+    if (!opts.identityOnResumption && socket.isSessionReused()) return undefined;
+    if (!opts.identityFromCn && peer?.subjectaltname) return peer.subjectaltname.split(', ')[0]?.replace(/^[A-Za-z ]+:/, '');
+    const cn: unknown = peer?.subject?.CN;
+    if (!opts.multiValuedCnAsOne && Array.isArray(cn)) {
+      const values = cn.map(String);
+      return values.find((v) => setup.allowedClients?.includes(v)) ?? values.at(-1);
+    }
+    return commonName(peer?.subject);
+  };
+  const allowed = (cn: string | undefined): boolean => {
+    if (!opts.enforceAllowlist || !setup.allowedClients) return true;
+    if (cn === undefined) return false;
+    if (opts.exactAllowlist) return setup.allowedClients.includes(cn);
+    return setup.allowedClients.some((a) => foldLoosely(cn).includes(foldLoosely(a)));
+  };
+  /** Whether the TLS layer's verdict admits this client (the seed's `req.socket.authorized`). */
+  const verified = (socket: TLSSocket): boolean => {
+    if (socket.authorized) return true;
+    if (!opts.sameChecksOnTls12 && socket.getProtocol() === 'TLSv1.2' && String(socket.authorizationError) === 'CERT_HAS_EXPIRED') return true;
+    if (!opts.clientAuthOnEverySni && socket.servername !== 'localhost') return true;
+    return false;
+  };
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const socket = req.socket as TLSSocket;
     const url = req.url ?? '/';
-    const path = url.split('?')[0] ?? '/';
+    const path = canonicalPath(url);
     const peer = socket.getPeerCertificate?.() as DetailedPeerCertificate | undefined;
-    const cn = commonName(peer?.subject);
-    const isProtected = path === setup.paths.protected;
-    const isPublic = setup.paths.public !== undefined && path === setup.paths.public;
+    const cn = identityOf(req, socket, peer);
     const send = (status: number, body: string): void => {
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);
     };
-    if (isPublic && setup.clientAuth === 'per-path') {
+    if (path === undefined) return send(400, '{"error":"bad path"}\n');
+    const skipChecks = !opts.authorizeEveryRequest && checkedSockets.has(socket);
+    checkedSockets.add(socket);
+    if (publicPath !== undefined && path === publicPath && setup.clientAuth === 'per-path' && opts.perPathMode) {
       return send(200, JSON.stringify({ status: 'public', canary: setup.publicCanary ?? '' }) + '\n');
     }
-    if (!isProtected) return send(404, '{"error":"not found"}\n');
-    if (opts.checkAuthorized && !socket.authorized) {
+    // The router is lenient (like Express: case-insensitive, non-strict); authorization must see the same path.
+    if (path !== protectedPath) return send(404, '{"error":"not found"}\n');
+    // The broken variant guards only the literal request target, as middleware mounted on an exact string does.
+    const guarded = opts.canonicalisePaths || setup.clientAuth === 'required' || url === setup.paths.protected;
+    if (!skipChecks && guarded && opts.checkAuthorized && !verified(socket)) {
       log(`refused ${socket.remoteAddress ?? '?'} ${req.method ?? 'GET'} ${field(url)}: ${socket.authorizationError ? String(socket.authorizationError) : 'no client certificate'}`);
       return send(403, '{"error":"a valid client certificate is required"}\n');
     }
-    if (setup.allowedClients && (cn === undefined || !setup.allowedClients.includes(cn))) {
+    if (!skipChecks && !allowed(cn)) {
       log(`forbidden ${socket.remoteAddress ?? '?'} CN="${field(cn ?? '')}" ${req.method ?? 'GET'} ${field(url)}: not in the allow-list`);
       return send(403, '{"error":"this client is not allowed"}\n');
     }
     if (opts.logIdentity) {
       const issuer = commonName(peer?.issuer) ?? '';
-      log(`accepted ${socket.remoteAddress ?? '?'} CN="${field(cn ?? '')}" issuer="${field(issuer)}" ${req.method ?? 'GET'} ${field(url)}`);
+      log(`accepted ${socket.remoteAddress ?? '?'} CN="${field(cn ?? '')}" issuer="${field(issuer)}" ${req.method ?? 'GET'} ${field(url)}${socket.isSessionReused() ? ' resumed' : ''}`);
     }
     send(200, invoiceBody(setup.canary));
   };
 
-  const server = https.createServer(await tlsOptions(setup, opts, current), handler);
+  const server = https.createServer({
+    ...await tlsOptions(setup, opts, current),
+    // Node waits 120 s for a handshake and 60 s for request headers by default: ample room for slowloris.
+    ...(opts.shortTimeouts ? { handshakeTimeout: 10_000, headersTimeout: 10_000, requestTimeout: 30_000 } : {}),
+  }, handler);
+  if (opts.maxConnections !== null) server.maxConnections = opts.maxConnections;
+  if (!opts.isolateTicketKeys) server.setTicketKeys(SHARED_TICKET_KEYS);
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
+  server.on('secureConnection', (socket: TLSSocket) => {
+    if (opts.refuseRenegotiation) socket.disableRenegotiation();
+    else if (!opts.limitRenegotiation) {
+      // Node counts handshakes in this hook and kills the connection after three; a server that removes it allows any number.
+      const handle = (socket as unknown as { _handle?: { onhandshakestart?: () => void } })._handle;
+      if (handle) handle.onhandshakestart = () => undefined;
+    }
+    if (!opts.logAfterAuthorization) {
+      const peer = socket.getPeerCertificate();
+      log(`accepted connection ${socket.remoteAddress ?? '?'} CN="${field(commonName(peer.subject) ?? '')}"`);
+    }
+  });
+  let crashed = false;
   server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
-    log(`refused ${socket.remoteAddress ?? '?'} during the handshake: ${err.code ?? err.message}`);
+    const code = err.code ?? err.message;
+    log(`refused ${socket.remoteAddress ?? '?'} during the handshake: ${code}`);
+    if (!opts.boundedRefusalState) refusalHandles.push(openSync('/dev/null', 'r'));
+    if (!opts.surviveMalformedInput && !crashed && code.startsWith('ERR_SSL_') && !VERIFY_ERROR.test(code)) {
+      // Stands in for a process that dies on input it did not expect: it stops answering.
+      crashed = true;
+      log(`crashed on ${code}`);
+      server.close();
+      for (const s of sockets) s.destroy();
+    }
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -149,6 +305,8 @@ export async function startInvoiceServer(setup: ServerSetup, opts: InvoiceOption
     },
     stop: () => {
       stopped ??= new Promise<void>((resolve) => {
+        for (const fd of refusalHandles.splice(0)) closeSync(fd);
+        if (!server.listening) return resolve();
         server.close(() => resolve());
         for (const socket of sockets) socket.destroy();
       });
