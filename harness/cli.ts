@@ -36,6 +36,7 @@ Selection:
   --grep <regex>            cases whose "id title" matches
   --family <name>           one family: ${FAMILIES.join(', ')}
   --tls <1.2|1.3>           one TLS version (default both)
+  --shard <i/n>             run the i-th of n deterministic slices of the selection (CI matrices)
   --list                    list the selected cases and exit
 
 Results:
@@ -61,6 +62,8 @@ export interface CliOptions {
   expectations?: string;
   reportDir: string;
   concurrency: number;
+  /** 1-based slice index and slice count. */
+  shard?: { index: number; count: number };
   list: boolean;
   help: boolean;
   version: boolean;
@@ -83,7 +86,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         server: { type: 'string' }, 'server-cmd': { type: 'string' }, capabilities: { type: 'string' },
         'reload-signal': { type: 'string' }, 'ready-timeout': { type: 'string' },
         grep: { type: 'string' }, family: { type: 'string' }, tls: { type: 'string' }, expectations: { type: 'string' },
-        'report-dir': { type: 'string' }, concurrency: { type: 'string' },
+        'report-dir': { type: 'string' }, concurrency: { type: 'string' }, shard: { type: 'string' },
         list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }, debug: { type: 'boolean' },
       },
     });
@@ -127,7 +130,22 @@ export function parseCli(argv: readonly string[]): CliOptions {
     if (!Number.isInteger(n) || n < 1 || n > 64) throw usage(`Expected --concurrency to be an integer from 1 to 64, got ${JSON.stringify(v.concurrency)}`);
     opts.concurrency = n;
   }
+  if (v.shard !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(v.shard);
+    const index = Number(m?.[1]);
+    const count = Number(m?.[2]);
+    if (!m || count < 1 || index < 1 || index > count) {
+      throw usage(`Expected --shard to be i/n with 1 <= i <= n, got ${JSON.stringify(v.shard)}`, 'use e.g. --shard 1/3, --shard 2/3, --shard 3/3');
+    }
+    opts.shard = { index, count };
+  }
   return opts;
+}
+
+/** The i-th of n slices: cases dealt round-robin in catalogue order, so every shard gets every family and the union is the whole selection. */
+export function shardCases<T>(cases: readonly T[], shard: { index: number; count: number } | undefined): T[] {
+  if (!shard) return [...cases];
+  return cases.filter((_, i) => i % shard.count === shard.index - 1);
 }
 
 /** The cases --grep and --family select, in catalogue order. */
@@ -167,7 +185,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
       out(pkg.version);
       return 0;
     }
-    const cases = selectCases(opts);
+    const cases = shardCases(selectCases(opts), opts.shard);
     if (opts.list) {
       for (const c of cases) out(`${c.id.padEnd(48)} ${c.severity.padEnd(8)} ${c.core ? '★ ' : ''}${c.title}`);
       out(`${cases.length} cases`);
