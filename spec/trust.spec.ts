@@ -90,7 +90,7 @@ export default [
     id: 'trust::issuer-not-ca',
     title: 'refuses a client whose certificate was signed by another end-entity certificate (CA:FALSE)',
     family: 'trust', severity: 'critical',
-    expected: 'reject', preferredAlert: 'bad_certificate',
+    expected: 'reject', preferredAlert: 'unknown_ca',
     why: 'Every employee holds a CA:FALSE certificate and its key. If the server accepts certificates those keys sign, every employee can mint any identity — the classic basicConstraints bug (CVE-2002-0862 in Internet Explorer).',
     references: [{ title: 'RFC 5280 §4.2.1.9 Basic Constraints', url: 'https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.9' }, { title: 'CVE-2002-0862', url: 'https://nvd.nist.gov/vuln/detail/CVE-2002-0862' }],
     pki: (b, { root }) => {
@@ -102,7 +102,7 @@ export default [
     id: 'trust::issuer-without-keycertsign',
     title: 'refuses a client issued by a CA whose keyUsage does not allow certificate signing',
     family: 'trust', severity: 'high',
-    expected: 'reject', preferredAlert: 'bad_certificate',
+    expected: 'reject', preferredAlert: 'unknown_ca',
     why: 'keyUsage without keyCertSign says "this key does not sign certificates" (for instance a CRL or OCSP signer). Accepting what it signs ignores the limit the CA owner set.',
     references: [{ title: 'RFC 5280 §4.2.1.3 Key Usage', url: 'https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.3' }],
     pki: (b, { root }) => {
@@ -114,7 +114,7 @@ export default [
     id: 'trust::pathlen-exceeded',
     title: 'refuses a chain that goes deeper than the issuing CA\'s path length allows',
     family: 'trust', severity: 'high',
-    expected: 'reject', preferredAlert: 'bad_certificate',
+    expected: 'reject', preferredAlert: 'unknown_ca',
     why: 'pathLenConstraint 0 says "no sub-CAs below me". A sub-CA created under it (by a compromised or careless operator) must not be able to issue clients the server accepts.',
     references: [{ title: 'RFC 5280 §4.2.1.9 Basic Constraints (pathLenConstraint)', url: 'https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.9' }],
     pki: (b, { root }) => {
@@ -127,7 +127,7 @@ export default [
     id: 'trust::name-constraints',
     title: 'refuses a client outside its CA\'s name constraints and serves one inside them',
     family: 'trust', severity: 'medium',
-    expected: 'reject', preferredAlert: 'bad_certificate',
+    expected: 'reject', preferredAlert: 'certificate_unknown',
     why: 'A partner CA constrained to good.example must not issue identities for evil.example. A server that ignores nameConstraints lets a constrained CA escape its scope; one that refuses everything under constraints breaks partner PKIs.',
     references: [{ title: 'RFC 5280 §4.2.1.10 Name Constraints', url: 'https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.10' }],
     pki: (b, { root }) => {

@@ -53,7 +53,7 @@ export default [
     id: 'usage::unknown-critical-extension',
     title: 'refuses a client certificate with an unknown extension marked critical',
     family: 'usage', severity: 'medium',
-    expected: 'reject', preferredAlert: 'unsupported_certificate',
+    expected: 'reject', preferredAlert: 'certificate_unknown',
     why: 'A critical extension is a constraint the CA insists on. A verifier that does not understand it must refuse the certificate; ignoring it drops whatever limit the CA meant to impose.',
     references: [{ title: 'RFC 5280 §4.2 Certificate Extensions (critical)', url: 'https://www.rfc-editor.org/rfc/rfc5280#section-4.2' }],
     pki: (b, { root }) => { b.leaf('client', { issuer: root, cn: 'mail-server', extraExtensions: ['1.3.6.1.4.1.55555.1.1 = critical,ASN1:UTF8String:only-on-tuesdays'] }); },

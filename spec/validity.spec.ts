@@ -4,7 +4,7 @@ import { defineCase, type Reference } from '../harness/index.ts';
 const RFC5280_VALIDITY: Reference = { title: 'RFC 5280 §4.1.2.5 Validity', url: 'https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.5' };
 const RFC5280_CHECK: Reference = { title: 'RFC 5280 §6.1.3 (a)(2) validity period', url: 'https://www.rfc-editor.org/rfc/rfc5280#section-6.1.3' };
 /** Seconds the expiry-boundary client stays valid after its build. */
-const BOUNDARY_S = 4;
+const BOUNDARY_S = 3;
 
 export default [
   defineCase({
@@ -20,7 +20,7 @@ export default [
     id: 'validity::not-yet-valid-leaf',
     title: 'refuses a client whose certificate is not valid yet',
     family: 'validity', severity: 'high',
-    expected: 'reject', preferredAlert: 'certificate_expired',
+    expected: 'reject', preferredAlert: 'bad_certificate',
     why: 'Certificates issued ahead of time (for a contractor who starts next month) must not open the door early; a server that ignores notBefore honours them the moment they exist.',
     references: [RFC5280_VALIDITY, RFC5280_CHECK],
     pki: (b, { root }) => { b.leaf('client', { issuer: root, cn: 'mail-server', notBefore: 3600, notAfter: 7200 }); },

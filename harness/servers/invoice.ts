@@ -69,13 +69,18 @@ export const SECURE: InvoiceOptions = {
   rotateTicketKeysOnReload: true,
 };
 
+/** Whether Node reports the certificate as its own issuer (a trust anchor). */
+function isSelfSigned(c: DetailedPeerCertificate): boolean {
+  return c.issuerCertificate === c || c.fingerprint256 === c.issuerCertificate?.fingerprint256;
+}
+
 /** The client chain as Node reports it, leaf first, ending at the anchor or the last certificate sent. */
 function peerChain(peer: DetailedPeerCertificate | undefined): DetailedPeerCertificate[] {
   const chain: DetailedPeerCertificate[] = [];
   for (let c = peer; c && Object.keys(c).length > 0 && chain.length < 64; c = c.issuerCertificate) {
     if (chain.includes(c)) break;
     chain.push(c);
-    if (c.issuerCertificate === c || c.fingerprint256 === c.issuerCertificate?.fingerprint256) break;
+    if (isSelfSigned(c)) break;
   }
   return chain;
 }
@@ -95,7 +100,7 @@ export function policyRefusal(socket: TLSSocket, opts: InvoiceOptions, now = Dat
   if (opts.requireClientAuthEku && !(leaf.ext_key_usage ?? []).includes(CLIENT_AUTH)) return 'policy: the certificate does not carry EKU clientAuth';
   if (opts.refuseIssuingClients) {
     if (leaf.ca) return 'policy: the client certificate is a CA (CA:TRUE) and could mint identities';
-    const minter = chain.slice(1, -1).find((c) => c.ca && (c.ext_key_usage ?? []).includes(CLIENT_AUTH));
+    const minter = chain.slice(1).find((c) => c.ca && !isSelfSigned(c) && (c.ext_key_usage ?? []).includes(CLIENT_AUTH));
     if (minter) return `policy: issuer ${commonName(minter.subject) ?? '?'} is itself a client identity (CA with EKU clientAuth)`;
   }
   if (opts.maxChainLength > 0 && chain.length > opts.maxChainLength) return `policy: chain of ${chain.length} certificates exceeds ${opts.maxChainLength}`;
