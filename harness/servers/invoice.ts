@@ -173,7 +173,8 @@ export async function startInvoiceServer(setup: ServerSetup, opts: InvoiceOption
   const log = (line: string): void => { lines.push(`${new Date().toISOString()} ${line}`); };
   const field = (value: string): string => (opts.escapeLogs ? escapeLogValue(value) : value);
   let current: ServerSetup['tls'] = { ...setup.tls };
-  let trustedCns = await caCommonNames(current.clientCa);
+  // Only the broken issuer-name pattern compares names; the secure server never parses the bundle itself.
+  let trustedCns = opts.verification === 'issuer-name' ? await caCommonNames(current.clientCa) : [];
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const socket = req.socket as TLSSocket;
@@ -240,7 +241,7 @@ export async function startInvoiceServer(setup: ServerSetup, opts: InvoiceOption
       const keys = server.getTicketKeys();
       if (opts.reloadContext) {
         server.setSecureContext(await tlsOptions(setup, opts, current));
-        trustedCns = await caCommonNames(current.clientCa);
+        if (opts.verification === 'issuer-name') trustedCns = await caCommonNames(current.clientCa);
       }
       // New trust or revocation state must not be bypassed by resuming a session made under the old one.
       server.setTicketKeys(opts.rotateTicketKeysOnReload ? randomBytes(48) : keys);
