@@ -106,7 +106,7 @@ export interface BuiltCert {
   cert: string;
   /** Private key PEM path (stays in the case directory). */
   key: string;
-  /** Leaf plus every intermediate up to (not including) the root, PEM path. */
+  /** What the client sends: leaf plus every intermediate up to (not including) the root, or the leaf alone with sendIntermediates: false; PEM path. */
   chain: string;
   /** Subject as openssl -subj text. */
   subject: string;

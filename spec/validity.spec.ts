@@ -47,6 +47,10 @@ export default [
     pki: (b, { root }) => { b.leaf('client', { issuer: root, cn: 'mail-server', notBefore: -60, notAfter: BOUNDARY_S }); },
     run: async (t) => {
       const notAfter = Date.parse(t.pki.cert('client').x509.validTo);
+      if (Date.now() >= notAfter - 500) {
+        t.check({ label: "client 'client' before its notAfter", expected: 'accept', ok: false, observed: `the case started ${Date.now() - notAfter} ms relative to notAfter, too late to probe before it (the machine is overloaded)` });
+        return;
+      }
       const before = await t.connect('client');
       const first = before.observations[0];
       if (first) t.expectServed(first, `client 'client' before its notAfter (${new Date(notAfter).toISOString()})`);
