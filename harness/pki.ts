@@ -39,12 +39,16 @@ export interface CertOptions {
   extraExtensions?: string[];
   /** Deliberate breakage applied after signing. */
   tamper?: 'signature';
+  /** false omits authorityKeyIdentifier, so verifiers find the issuer by name alone (impostor chains). */
+  authorityKeyId?: boolean;
 }
 
 /** Options of a CA (root when it has no issuer). */
 export interface CaOptions extends CertOptions {
   /** Issuing CA; absent = self-signed root. */
   issuer?: CertRef;
+  /** Take this CA's exact subject DN with a key of its own (an impostor of that CA). */
+  impersonate?: CertRef;
 }
 
 /** Options of an end-entity certificate. */
@@ -55,6 +59,8 @@ export interface LeafOptions extends CertOptions {
   caFlag?: boolean;
   /** Role sets the default EKU and SAN: client (clientAuth) or server (serverAuth, localhost/127.0.0.1). */
   role?: 'client' | 'server';
+  /** false: the client sends its leaf alone, without the intermediates above it. */
+  sendIntermediates?: boolean;
 }
 
 /** Options of a CRL. */
@@ -67,7 +73,7 @@ export interface CrlOptions {
   lastUpdate?: number;
   /** nextUpdate, seconds from now; default one day. */
   nextUpdate?: number;
-  /** Sign with this CA's key instead of the issuer's (a forged CRL); its DN should match the issuer's. */
+  /** Sign with this CA's key instead of the issuer's (a forged CRL, without authorityKeyIdentifier so it is matched by name). */
   signer?: CertRef;
 }
 
@@ -100,7 +106,7 @@ export interface BuiltCert {
   cert: string;
   /** Private key PEM path (stays in the case directory). */
   key: string;
-  /** Leaf plus every intermediate up to (not including) the root, PEM path. */
+  /** What the client sends: leaf plus every intermediate up to (not including) the root, or the leaf alone with sendIntermediates: false; PEM path. */
   chain: string;
   /** Subject as openssl -subj text. */
   subject: string;
@@ -172,6 +178,18 @@ export class PkiBuilder {
     if (opts.lastUpdate !== undefined && opts.nextUpdate !== undefined && opts.nextUpdate <= opts.lastUpdate) {
       throw specError(`crl ${name}: nextUpdate (${opts.nextUpdate}s) must come after lastUpdate (${opts.lastUpdate}s)`);
     }
+    if (opts.nextUpdate !== undefined && opts.lastUpdate === undefined && opts.nextUpdate <= -60) {
+      throw specError(`crl ${name}: nextUpdate (${opts.nextUpdate}s) and the default lastUpdate (-60s) contradict; give lastUpdate too`);
+    }
+    if (opts.lastUpdate !== undefined && opts.nextUpdate === undefined && opts.lastUpdate >= DAY) {
+      throw specError(`crl ${name}: lastUpdate (${opts.lastUpdate}s) and the default nextUpdate (${DAY}s) contradict; give nextUpdate too`);
+    }
+    if (opts.extraEntries !== undefined && (!Number.isInteger(opts.extraEntries) || opts.extraEntries < 0)) {
+      throw specError(`crl ${name}: extraEntries must be a non-negative integer, got ${opts.extraEntries}`);
+    }
+    if (opts.signer && opts.signer.name === issuer.name) {
+      throw specError(`crl ${name}: signer ${opts.signer.name} and issuer ${issuer.name} are the same CA; a forged CRL needs another key`);
+    }
     const decl: CrlDecl = { name, kind: 'crl', issuer, opts };
     this.crls.push(decl);
     return decl;
@@ -186,7 +204,7 @@ export class PkiBuilder {
   async build(dir: string): Promise<BuiltPki> {
     const session = new OpensslSession(dir);
     const certs = new Map<string, BuiltCert>();
-    for (const decl of this.certs) certs.set(decl.name, await buildCert(session, decl, certs));
+    for (const decl of this.certs) certs.set(decl.name, await buildCert(session, decl, certs, this.certs));
     const crls = new Map<string, BuiltCrl>();
     for (const decl of this.crls) crls.set(decl.name, await buildCrl(session, decl, certs, this.certs));
     const lookup = <T>(map: ReadonlyMap<string, T>, what: string, name: string): T => {
@@ -220,6 +238,27 @@ export class PkiBuilder {
     }
     if (opts.notBefore !== undefined && opts.notAfter !== undefined && opts.notAfter <= opts.notBefore) {
       throw specError(`${name}: notAfter (${opts.notAfter}s) must come after notBefore (${opts.notBefore}s)`);
+    }
+    if (opts.notBefore !== undefined && opts.notAfter === undefined && opts.notBefore >= DAY) {
+      throw specError(`${name}: notBefore (${opts.notBefore}s) and the default notAfter (${DAY}s) contradict; give notAfter too`);
+    }
+    if (opts.notAfter !== undefined && opts.notBefore === undefined && opts.notAfter <= 0) {
+      throw specError(`${name}: notAfter (${opts.notAfter}s) and the default notBefore (now) contradict; give notBefore too`);
+    }
+    if (opts.impersonate !== undefined) {
+      this.known(opts.impersonate, name);
+      if (kind !== 'ca') throw specError(`${name}: impersonate applies to CAs`);
+      if (opts.cn !== undefined || opts.subject !== undefined) throw specError(`${name}: impersonate and ${opts.cn !== undefined ? 'cn' : 'subject'} both set the subject; use one`);
+    }
+    if (opts.sendIntermediates === false && kind === 'ca') throw specError(`${name}: sendIntermediates applies to a leaf a client presents, not to a CA`);
+    if (opts.sendIntermediates === false && opts.issuer === undefined) throw specError(`${name}: sendIntermediates: false and a self-signed leaf contradict (there is nothing above it)`);
+    if (opts.authorityKeyId === false && opts.issuer === undefined) throw specError(`${name}: authorityKeyId: false and a self-signed certificate contradict (it carries none)`);
+    if (opts.pathLen !== undefined && (!Number.isInteger(opts.pathLen) || opts.pathLen < 0)) throw specError(`${name}: pathLen must be a non-negative integer, got ${opts.pathLen}`);
+    if (opts.tamper !== undefined && opts.issuer !== undefined && this.decl(opts.issuer).opts.tamper !== undefined) {
+      throw specError(`${name}: tamper and an issuer (${opts.issuer.name}) that is itself tampered contradict (the issuer's own check would fail first)`);
+    }
+    if (opts.key !== undefined && opts.key !== 'ed25519' && opts.key.startsWith('ec') === false && opts.keyUsage?.includes('keyAgreement') === true) {
+      throw specError(`${name}: keyUsage keyAgreement and a ${opts.key} key contradict (RSA keys do not agree keys)`);
     }
     const issuerKey = opts.issuer ? this.decl(opts.issuer).opts.key ?? 'ec-p256' : opts.key ?? 'ec-p256';
     if (opts.digest === 'md5' && !issuerKey.startsWith('rsa')) {
@@ -265,7 +304,11 @@ function keyArgs(key: KeySpec): string[] {
 }
 
 /** Escapes a CN for openssl -subj. */
-function subjectOf(decl: CertDecl): string {
+function subjectOf(decl: CertDecl, decls: readonly CertDecl[]): string {
+  if (decl.opts.impersonate !== undefined) {
+    const target = decls.find((c) => c.name === decl.opts.impersonate?.name);
+    if (target) return subjectOf(target, decls);
+  }
   if (decl.opts.subject !== undefined) return decl.opts.subject;
   const cn = decl.opts.cn ?? decl.name;
   return `/CN=${cn.replace(/[\\/+]/g, (ch) => `\\${ch}`)}`;
@@ -286,7 +329,7 @@ function extensionLines(decl: CertDecl): string[] {
   if (san !== null) lines.push(`subjectAltName = ${san.join(',')}`);
   if (o.nameConstraints !== undefined) lines.push(`nameConstraints = critical,${o.nameConstraints}`);
   lines.push('subjectKeyIdentifier = hash');
-  if (!selfSigned) lines.push('authorityKeyIdentifier = keyid:always');
+  if (!selfSigned && o.authorityKeyId !== false) lines.push('authorityKeyIdentifier = keyid:always');
   lines.push(...(o.extraExtensions ?? []));
   return lines;
 }
@@ -297,12 +340,12 @@ function asn1Time(secondsFromNow: number): string {
   return d.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
-async function buildCert(session: OpensslSession, decl: CertDecl, built: ReadonlyMap<string, BuiltCert>): Promise<BuiltCert> {
+async function buildCert(session: OpensslSession, decl: CertDecl, built: ReadonlyMap<string, BuiltCert>, decls: readonly CertDecl[]): Promise<BuiltCert> {
   const o = decl.opts;
   const name = decl.name;
   const issuer = o.issuer ? built.get(o.issuer.name) : undefined;
   if (o.issuer && !issuer) throw specError(`${name}: issuer ${o.issuer.name} is declared after it`);
-  const subject = subjectOf(decl);
+  const subject = subjectOf(decl, decls);
   const key = o.key ?? 'ec-p256';
   const exts = extensionLines(decl);
   const config = ['[req]', 'distinguished_name = req_dn', 'string_mask = utf8only', 'utf8 = yes', '[req_dn]', '[ext]', ...exts];
@@ -337,7 +380,7 @@ async function buildCert(session: OpensslSession, decl: CertDecl, built: Readonl
   const x509 = new X509Certificate(pem);
   checkCert(decl, x509, issuer);
   const chainParts = [pem];
-  for (let up = issuer; up && up.issuer !== up.name; up = built.get(up.issuer)) {
+  for (let up = o.sendIntermediates === false ? undefined : issuer; up && up.issuer !== up.name; up = built.get(up.issuer)) {
     if (up.x509.issuer === up.x509.subject) break;
     chainParts.push(up.pem);
   }
@@ -364,13 +407,34 @@ async function tamperSignature(session: OpensslSession, name: string): Promise<v
   );
 }
 
+/** The cA flag of a DER certificate's basicConstraints (false when absent). */
+export function basicConstraintsCa(der: Buffer): boolean {
+  const oid = der.indexOf(Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x13]));
+  if (oid < 0) return false;
+  // OID, optional critical BOOLEAN, OCTET STRING { SEQUENCE { cA BOOLEAN TRUE ... } }.
+  const window = der.subarray(oid + 5, oid + 5 + 12);
+  return window.indexOf(Buffer.from([0x30, 0x03, 0x01, 0x01, 0xff])) >= 0 || window.indexOf(Buffer.from([0x01, 0x01, 0xff, 0x02])) >= 0;
+}
+
 /** Checks what openssl produced against what was asked. */
 function checkCert(decl: CertDecl, x509: X509Certificate, issuer: BuiltCert | undefined): void {
   const fail = (what: string): never => {
     throw new HarnessError('ERR_MTLS_PKI_CHECK', `PKI check: ${decl.name} ${what}`, 'openssl produced something other than what was asked; report this with your openssl version');
   };
   const wantCa = decl.kind === 'ca' || decl.opts.caFlag === true;
-  if (x509.ca !== wantCa) fail(`came out CA:${String(x509.ca).toUpperCase()}, expected CA:${String(wantCa).toUpperCase()}`);
+  const key = decl.opts.key ?? 'ec-p256';
+  const details = x509.publicKey.asymmetricKeyDetails;
+  const gotKey = x509.publicKey.asymmetricKeyType === 'rsa' ? `rsa-${details?.modulusLength ?? '?'}`
+    : x509.publicKey.asymmetricKeyType === 'ec' ? (details?.namedCurve === 'secp384r1' ? 'ec-p384' : details?.namedCurve === 'prime256v1' ? 'ec-p256' : `ec-${details?.namedCurve ?? '?'}`)
+      : x509.publicKey.asymmetricKeyType ?? '?';
+  if (gotKey !== key) fail(`has a ${gotKey} key, expected ${key}`);
+  if (decl.opts.notBefore !== undefined) {
+    const wantBefore = Date.now() + decl.opts.notBefore * 1000;
+    if (Math.abs(Date.parse(x509.validFrom) - wantBefore) > 120_000) fail(`notBefore ${x509.validFrom} is far from the asked ${new Date(wantBefore).toISOString()}`);
+  }
+  if (decl.opts.impersonate !== undefined && issuer === undefined && x509.subject !== x509.issuer) fail('is not self-signed under the impersonated subject');
+  // x509.ca is false for a CA whose keyUsage lacks keyCertSign, so read basicConstraints itself.
+  if (basicConstraintsCa(x509.raw) !== wantCa) fail(`came out CA:${String(x509.ca).toUpperCase()}, expected CA:${String(wantCa).toUpperCase()}`);
   const eku = extensionLines(decl).find((l) => l.startsWith('extendedKeyUsage'));
   const ekuOids = x509.keyUsage ?? [];
   if (eku?.includes('clientAuth') && !ekuOids.includes('1.3.6.1.5.5.7.3.2')) fail('lacks EKU clientAuth');
@@ -378,8 +442,9 @@ function checkCert(decl: CertDecl, x509: X509Certificate, issuer: BuiltCert | un
   if (eku === undefined && x509.keyUsage !== undefined && decl.opts.eku === null) fail('carries an EKU that was not asked for');
   const notAfter = Date.parse(x509.validTo);
   const wantAfter = Date.now() + (decl.opts.notAfter ?? DAY) * 1000;
-  if (Math.abs(notAfter - wantAfter) > DAY * 1000) fail(`notAfter ${x509.validTo} is far from the asked ${new Date(wantAfter).toISOString()}`);
-  if (issuer && decl.opts.tamper === undefined && !x509.checkIssued(issuer.x509)) fail(`does not name ${issuer.name} as its issuer`);
+  const exact = decl.opts.notBefore !== undefined || (decl.opts.notAfter !== undefined && decl.opts.notAfter % DAY !== 0);
+  if (Math.abs(notAfter - wantAfter) > (exact ? 120_000 : DAY * 1000)) fail(`notAfter ${x509.validTo} is far from the asked ${new Date(wantAfter).toISOString()}`);
+  if (issuer && x509.issuer !== issuer.x509.subject) fail(`does not name ${issuer.name} as its issuer`);
   if (issuer && decl.opts.tamper === undefined && !x509.verify(issuer.x509.publicKey)) fail(`is not signed by ${issuer.name}`);
   if (!issuer && decl.opts.tamper === undefined && !x509.verify(x509.publicKey)) fail('is not self-signed');
 }
@@ -399,8 +464,9 @@ async function buildCrl(session: OpensslSession, decl: CrlDecl, certs: ReadonlyM
     rows.push(`R\t${expiry}\t${revokedAt}\t${(0x10000000 + i).toString(16).toUpperCase()}\tunknown\t/CN=filler\n`);
   }
   const name = decl.name;
+  // A forged CRL carries no authorityKeyIdentifier: verifiers then match it to the real issuer by name alone.
   const config = ['[ca]', 'default_ca = this_ca', '[this_ca]', `database = ${name}.crl.db`, 'default_md = sha256',
-    'crl_extensions = crl_ext', '[crl_ext]', 'authorityKeyIdentifier = keyid:always'];
+    ...(o.signer ? [] : ['crl_extensions = crl_ext', '[crl_ext]', 'authorityKeyIdentifier = keyid:always'])];
   await session.write(`${name}.crl.cnf`, config.join('\n') + '\n', `CRL settings of ${name}`);
   const extra = o.extraEntries ?? 0;
   if (extra > 1000) {
@@ -416,5 +482,8 @@ async function buildCrl(session: OpensslSession, decl: CrlDecl, certs: ReadonlyM
     '-out', `${name}.crl.pem`, '-crl_lastupdate', asn1Time(o.lastUpdate ?? -60), '-crl_nextupdate', asn1Time(o.nextUpdate ?? DAY)],
   `${name}: CRL of ${decl.issuer.name}${o.signer ? ` forged with ${o.signer.name}'s key` : ''}`);
   const pem = await readFile(session.resolve(`${name}.crl.pem`), 'utf8');
+  if (!/^-----BEGIN X509 CRL-----\n[\s\S]+\n-----END X509 CRL-----\n?$/.test(pem)) {
+    throw new HarnessError('ERR_MTLS_PKI_CHECK', `PKI check: ${name} is not one PEM CRL`, 'openssl produced something other than what was asked; report this with your openssl version');
+  }
   return { name, path: session.resolve(`${name}.crl.pem`), issuer: decl.issuer.name, pem, entries: rows.length };
 }

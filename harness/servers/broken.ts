@@ -33,7 +33,8 @@ export const BROKEN_SERVERS: readonly BrokenServer[] = [
   {
     adapter: invoiceAdapter('broken-crl-dropped', { honourCrl: false }),
     flaw: 'is given a CRL and never loads it',
-    fails: ['revocation::revoked-leaf', 'robustness::large-crl'],
+    fails: ['revocation::revoked-leaf', 'revocation::crl-expired', 'revocation::crl-forged', 'revocation::revoked-intermediate', 'revocation::multi-crl-bundle',
+      'revocation::hot-reload', 'revocation::resumption-after-revoke', 'robustness::large-crl'],
   },
   {
     adapter: invoiceAdapter('broken-no-identity-log', { logIdentity: false }),
@@ -139,5 +140,74 @@ export const BROKEN_SERVERS: readonly BrokenServer[] = [
     adapter: invoiceAdapter('broken-refusal-leak', { boundedRefusalState: false }),
     flaw: 'opens a file handle for every refused handshake and never closes it',
     fails: ['robustness::bad-cert-burst'],
+  },
+  {
+    adapter: invoiceAdapter('broken-presence-only', { verification: 'presence', loadClientCa: false }),
+    flaw: 'configures no client CA and serves any client that presents some certificate (the seed `if (cert.subject)` pattern)',
+    fails: ['trust::wrong-ca', 'revocation::revoked-leaf', 'trust::self-signed-lookalike', 'trust::issuer-name-collision', 'trust::intermediate-missing',
+      'trust::issuer-not-ca', 'trust::issuer-without-keycertsign', 'trust::pathlen-exceeded', 'trust::name-constraints', 'trust::tampered-signature',
+      'validity::expired-leaf', 'validity::not-yet-valid-leaf', 'validity::expired-intermediate', 'validity::expiry-boundary',
+      'usage::server-auth-only-eku', 'usage::foreign-eku', 'usage::key-usage-without-digital-signature', 'usage::unknown-critical-extension',
+      'algorithms::sha1-signature', 'algorithms::md5-signature', 'revocation::crl-expired', 'revocation::revoked-intermediate'],
+  },
+  {
+    adapter: invoiceAdapter('broken-issuer-name', { verification: 'issuer-name', loadClientCa: false }),
+    flaw: 'configures no client CA and accepts a chain whose top issuer CN names the company CA (`cert.issuer.CN === \'Acme Root CA\'`)',
+    fails: ['revocation::revoked-leaf', 'trust::issuer-name-collision', 'trust::tampered-signature', 'validity::expired-leaf'],
+  },
+  {
+    adapter: invoiceAdapter('broken-node-seclevel', { securityLevel: 1 }),
+    flaw: 'keeps Node\'s default OpenSSL security level 1',
+    fails: ['algorithms::rsa-1024-client-key'],
+  },
+  {
+    adapter: invoiceAdapter('broken-seclevel-0', { securityLevel: 0 }),
+    flaw: 'lowers the OpenSSL security level to 0 (`ciphers: \'DEFAULT:@SECLEVEL=0\'`, a common fix for "legacy clients")',
+    fails: ['algorithms::sha1-signature', 'algorithms::md5-signature', 'algorithms::rsa-1024-client-key'],
+  },
+  {
+    adapter: invoiceAdapter('broken-narrow-sigalgs', { sigalgs: 'ECDSA+SHA256:RSA-PSS+SHA256:RSA+SHA256' }),
+    flaw: 'restricts client signature algorithms to SHA-256 ECDSA and RSA, locking out Ed25519 and P-384 clients',
+    fails: ['algorithms::modern-keys'],
+  },
+  {
+    adapter: invoiceAdapter('broken-client-may-issue', { refuseIssuingClients: false }),
+    flaw: 'accepts chains in which a client certificate (CA:TRUE, EKU clientAuth) issued another client, as Node does by default',
+    fails: ['trust::client-leaf-mints-identities'],
+  },
+  {
+    adapter: invoiceAdapter('broken-unlimited-depth', { maxChainLength: 0 }),
+    flaw: 'accepts client chains of any length (OpenSSL\'s default depth of 100)',
+    fails: ['trust::chain-depth'],
+  },
+  {
+    adapter: invoiceAdapter('broken-depth-1', { maxChainLength: 2 }),
+    flaw: 'accepts only clients issued directly by the root, like nginx\'s default ssl_verify_depth 1',
+    fails: ['trust::intermediate-sent', 'trust::name-constraints', 'revocation::unrevoked-with-crl'],
+  },
+  {
+    adapter: invoiceAdapter('broken-eku-optional', { requireClientAuthEku: false }),
+    flaw: 'accepts client certificates without EKU clientAuth, as OpenSSL does by default',
+    fails: ['usage::no-key-usage-extensions'],
+  },
+  {
+    adapter: invoiceAdapter('broken-first-crl-only', { splitCrlBundle: false }),
+    flaw: 'passes the CRL bundle to Node as one string, so only its first CRL is loaded',
+    fails: ['revocation::multi-crl-bundle', 'revocation::unrevoked-with-crl'],
+  },
+  {
+    adapter: invoiceAdapter('broken-stale-reload', { reloadContext: false }),
+    flaw: 'reload() records the new CRL but keeps verifying with the old secure context until a restart',
+    fails: ['revocation::hot-reload', 'revocation::resumption-after-revoke'],
+  },
+  {
+    adapter: invoiceAdapter('broken-fixed-ticket-keys', { rotateTicketKeysOnReload: false }),
+    flaw: 'keeps its session-ticket keys across reload(), as Node does with a configured `ticketKeys`',
+    fails: ['revocation::resumption-after-revoke'],
+  },
+  {
+    adapter: invoiceAdapter('broken-no-resumption-recheck', { recheckResumed: false }),
+    flaw: 'resumes sessions without re-checking the certificate\'s validity window (Node\'s default)',
+    fails: ['validity::expiry-boundary'],
   },
 ];

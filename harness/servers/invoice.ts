@@ -6,7 +6,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket, PeerCertificate, DetailedPeerCertificate } from 'node:tls';
-import { randomBytes } from 'node:crypto';
+import { X509Certificate, randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { escapeLogValue } from '../logs.ts';
@@ -68,6 +68,26 @@ export interface InvoiceOptions {
   maxConnections: number | null;
   /** Keep no per-refusal state (no handle, no buffer) after a refused handshake. */
   boundedRefusalState: boolean;
+  /** How a client chain is judged: 'openssl' verifies it; 'presence' and 'issuer-name' are the broken seed patterns (any certificate / the right issuer CN). */
+  verification: 'openssl' | 'presence' | 'issuer-name';
+  /** Load every CRL of a PEM bundle (Node's `crl` string option loads only the first). */
+  splitCrlBundle: boolean;
+  /** OpenSSL security level: 2 refuses RSA keys under 2048 bits and SHA-1/MD5 signatures in client chains (Node's default is 1). */
+  securityLevel: 0 | 1 | 2;
+  /** Signature algorithms the server accepts from clients (OpenSSL sigalgs list); undefined keeps OpenSSL's full list. */
+  sigalgs?: string;
+  /** Policy: refuse a client certificate that is a CA, and chains whose CAs below the anchor carry EKU clientAuth (identities that mint identities). */
+  refuseIssuingClients: boolean;
+  /** Policy: most certificates a client chain may have, anchor included; 0 = no limit (OpenSSL's default depth is 100). */
+  maxChainLength: number;
+  /** Policy: the client certificate must carry EKU clientAuth (RFC 5280 would accept a certificate without EKU for any purpose). */
+  requireClientAuthEku: boolean;
+  /** Re-check the certificate's validity window when a session is resumed (resumption skips chain verification). */
+  recheckResumed: boolean;
+  /** reload() installs the new CA and CRL in a fresh secure context (false: it keeps serving with the old one). */
+  reloadContext: boolean;
+  /** reload() rotates the session-ticket keys so sessions made under the old trust state cannot be resumed (false: keeps them, as Node does when `ticketKeys` is configured, e.g. shared across a cluster). */
+  rotateTicketKeysOnReload: boolean;
 }
 
 /** A secure invoice server. */
@@ -99,7 +119,63 @@ export const SECURE: InvoiceOptions = {
   shortTimeouts: true,
   maxConnections: null,
   boundedRefusalState: true,
+  verification: 'openssl',
+  splitCrlBundle: true,
+  securityLevel: 2,
+  refuseIssuingClients: true,
+  maxChainLength: 4,
+  requireClientAuthEku: true,
+  recheckResumed: true,
+  reloadContext: true,
+  rotateTicketKeysOnReload: true,
 };
+
+/** Whether Node reports the certificate as its own issuer (a trust anchor). */
+function isSelfSigned(c: DetailedPeerCertificate): boolean {
+  return c.issuerCertificate === c || c.fingerprint256 === c.issuerCertificate?.fingerprint256;
+}
+
+/** The client chain as Node reports it, leaf first, ending at the anchor or the last certificate sent. */
+function peerChain(peer: DetailedPeerCertificate | undefined): DetailedPeerCertificate[] {
+  const chain: DetailedPeerCertificate[] = [];
+  for (let c = peer; c && Object.keys(c).length > 0 && chain.length < 64; c = c.issuerCertificate) {
+    if (chain.includes(c)) break;
+    chain.push(c);
+    if (isSelfSigned(c)) break;
+  }
+  return chain;
+}
+
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+
+/** Why the invoice server's policy refuses this client despite a verified chain, or undefined. */
+export function policyRefusal(socket: TLSSocket, opts: InvoiceOptions, now = Date.now()): string | undefined {
+  const peer = socket.getPeerCertificate(true) as DetailedPeerCertificate | undefined;
+  const chain = peerChain(peer);
+  const leaf = chain[0];
+  if (!leaf) return undefined;
+  if (opts.recheckResumed && socket.isSessionReused()) {
+    if (Date.parse(leaf.valid_to) < now) return `resumed session of a certificate that expired at ${leaf.valid_to}`;
+    if (Date.parse(leaf.valid_from) > now) return `resumed session of a certificate not valid before ${leaf.valid_from}`;
+  }
+  if (opts.requireClientAuthEku && !(leaf.ext_key_usage ?? []).includes(CLIENT_AUTH)) return 'policy: the certificate does not carry EKU clientAuth';
+  if (opts.refuseIssuingClients) {
+    if (leaf.ca) return 'policy: the client certificate is a CA (CA:TRUE) and could mint identities';
+    const minter = chain.slice(1).find((c) => c.ca && !isSelfSigned(c) && (c.ext_key_usage ?? []).includes(CLIENT_AUTH));
+    if (minter) return `policy: issuer ${commonName(minter.subject) ?? '?'} is itself a client identity (CA with EKU clientAuth)`;
+  }
+  if (opts.maxChainLength > 0 && chain.length > opts.maxChainLength) return `policy: chain of ${chain.length} certificates exceeds ${opts.maxChainLength}`;
+  return undefined;
+}
+
+/** The broken seed patterns: accept any certificate, or any whose top issuer CN names a trusted CA. */
+function seedPatternAccepts(socket: TLSSocket, opts: InvoiceOptions, trustedCns: readonly string[]): boolean {
+  const chain = peerChain(socket.getPeerCertificate(true));
+  const top = chain.at(-1);
+  if (!top) return false;
+  if (opts.verification === 'presence') return true;
+  return trustedCns.includes(commonName(top.issuer) ?? '');
+}
 
 /** Splits a PEM bundle into its blocks (Node's `crl` option reads only the first block of a string). */
 export function splitPem(text: string): string[] {
@@ -116,6 +192,12 @@ function commonName(subject: PeerCertificate['subject'] | undefined): string | u
   const cn: unknown = subject?.CN;
   if (Array.isArray(cn)) return cn.map(String).join('+');
   return typeof cn === 'string' ? cn : undefined;
+}
+
+/** The CNs of the trusted CA certificates (what the broken issuer-name pattern compares against). */
+async function caCommonNames(file: string): Promise<string[]> {
+  const text = await readFile(file, 'utf8');
+  return splitPem(text).map((pem) => /(?:^|\n)CN=([^\n]*)/.exec(new X509Certificate(pem).subject)?.[1] ?? '');
 }
 
 /** Builds an invoice-server adapter with the given measures (name shown in reports). */
@@ -137,11 +219,13 @@ async function tlsOptions(setup: ServerSetup, opts: InvoiceOptions, tls: ServerS
   return {
     cert, key,
     ...(opts.loadClientCa ? { ca: splitPem(ca) } : {}),
-    ...(crl !== undefined ? { crl: splitPem(crl) } : {}),
+    ...(crl !== undefined ? { crl: opts.splitCrlBundle ? splitPem(crl) : crl } : {}),
     requestCert: opts.requestCert,
-    rejectUnauthorized: opts.rejectUnauthorized && (setup.clientAuth === 'required' || !opts.perPathMode),
+    rejectUnauthorized: opts.rejectUnauthorized && opts.verification === 'openssl' && (setup.clientAuth === 'required' || !opts.perPathMode),
     // TLS 1.0/1.1 need SHA-1 era ciphers, which OpenSSL 3 allows only at security level 0.
-    ...(opts.refuseLegacyTls ? { minVersion: 'TLSv1.2' as const } : { minVersion: 'TLSv1' as const, ciphers: 'DEFAULT:@SECLEVEL=0' }),
+    ...(opts.refuseLegacyTls ? { minVersion: 'TLSv1.2' as const } : { minVersion: 'TLSv1' as const }),
+    ciphers: `DEFAULT:@SECLEVEL=${opts.refuseLegacyTls ? opts.securityLevel : 0}`,
+    ...(opts.sigalgs !== undefined ? { sigalgs: opts.sigalgs } : {}),
   };
 }
 
@@ -213,6 +297,8 @@ export async function startInvoiceServer(setup: ServerSetup, opts: InvoiceOption
     if (!opts.clientAuthOnEverySni && socket.servername !== 'localhost') return true;
     return false;
   };
+  // Only the broken issuer-name pattern compares names; the secure server never parses the bundle itself.
+  let trustedCns = opts.verification === 'issuer-name' ? await caCommonNames(current.clientCa) : [];
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const socket = req.socket as TLSSocket;
@@ -234,9 +320,18 @@ export async function startInvoiceServer(setup: ServerSetup, opts: InvoiceOption
     if (path !== protectedPath) return send(404, '{"error":"not found"}\n');
     // The broken variant guards only the literal request target, as middleware mounted on an exact string does.
     const guarded = opts.canonicalisePaths || setup.clientAuth === 'required' || url === setup.paths.protected;
-    if (!skipChecks && guarded && opts.checkAuthorized && !verified(socket)) {
-      log(`refused ${socket.remoteAddress ?? '?'} ${req.method ?? 'GET'} ${field(url)}: ${socket.authorizationError ? String(socket.authorizationError) : 'no client certificate'}`);
-      return send(403, '{"error":"a valid client certificate is required"}\n');
+    if (!skipChecks && guarded && opts.checkAuthorized) {
+      const accepted = opts.verification === 'openssl' ? verified(socket) : seedPatternAccepts(socket, opts, trustedCns);
+      if (!accepted) {
+        log(`refused ${socket.remoteAddress ?? '?'} ${req.method ?? 'GET'} ${field(url)}: ${socket.authorizationError ? String(socket.authorizationError) : 'no acceptable client certificate'}`);
+        return send(403, '{"error":"a valid client certificate is required"}\n');
+      }
+      // The seed patterns had no policy at all; the policy measures refine verified chains only.
+      const refusal = opts.verification === 'openssl' ? policyRefusal(socket, opts) : undefined;
+      if (refusal !== undefined) {
+        log(`refused ${socket.remoteAddress ?? '?'} CN="${field(cn ?? '')}" ${req.method ?? 'GET'} ${field(url)}: ${refusal}`);
+        return send(403, '{"error":"this client certificate is not accepted"}\n');
+      }
     }
     if (!skipChecks && !allowed(cn)) {
       log(`forbidden ${socket.remoteAddress ?? '?'} CN="${field(cn ?? '')}" ${req.method ?? 'GET'} ${field(url)}: not in the allow-list`);
@@ -298,9 +393,13 @@ export async function startInvoiceServer(setup: ServerSetup, opts: InvoiceOption
     logs: () => Promise.resolve([...lines]),
     reload: async (tls) => {
       current = { ...current, ...tls };
-      server.setSecureContext(await tlsOptions(setup, opts, current));
+      const keys = server.getTicketKeys();
+      if (opts.reloadContext) {
+        server.setSecureContext(await tlsOptions(setup, opts, current));
+        if (opts.verification === 'issuer-name') trustedCns = await caCommonNames(current.clientCa);
+      }
       // New trust or revocation state must not be bypassed by resuming a session made under the old one.
-      server.setTicketKeys(randomBytes(48));
+      server.setTicketKeys(opts.rotateTicketKeysOnReload ? randomBytes(48) : keys);
       log('reloaded CA and CRL');
     },
     stop: () => {
