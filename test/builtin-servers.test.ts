@@ -1,0 +1,52 @@
+// The built-in adapters against real servers: each passes the core cases, each
+// declared capability really works, several instances run side by side, and
+// nothing outlives a run.
+import { expect } from 'chai';
+import { findExecutable, childPids } from '../harness/servers/process.ts';
+import { BUILT_INS } from '../harness/servers/index.ts';
+import { runCases, type CaseResult } from '../harness/runner.ts';
+import { CATALOGUE } from '../spec/index.ts';
+import { ALLOWLIST_CASE, PER_PATH_CASE, RELOAD_CASE, runCli } from './adapters-helpers.ts';
+
+const CORE = CATALOGUE.filter((c) => c.core === true);
+const NEW_BUILT_INS = ['express-authz', 'https-crl', 'nginx', 'apache'];
+
+function problems(results: CaseResult[]): string[] {
+  return results.filter((r) => r.verdict !== 'pass' && r.verdict !== 'not-applicable').map((r) => `${r.id} TLS ${r.tls}: ${r.verdict}: ${r.message}`);
+}
+
+describe('built-in servers', function () {
+  for (const name of NEW_BUILT_INS) {
+    describe(name, function () {
+      it('passes every core case it has the capabilities for, and its declared extras work', async function () {
+        const load = BUILT_INS[name];
+        if (!load) throw new Error(`${name} is not registered`);
+        const adapter = await load();
+        const results = await runCases({ adapter, cases: [...CORE, RELOAD_CASE, PER_PATH_CASE, ALLOWLIST_CASE] });
+        expect(problems(results)).to.deep.equal([]);
+        const ran = results.filter((r) => r.verdict === 'pass').map((r) => r.id);
+        // Every declared capability was exercised and passed, and an undeclared one is not-applicable, never pass.
+        if (adapter.capabilities.includes('crl-reload')) expect(ran).to.include(RELOAD_CASE.id);
+        if (adapter.capabilities.includes('path-authz')) expect(ran).to.include(PER_PATH_CASE.id);
+        if (adapter.capabilities.includes('allowlist')) expect(ran).to.include(ALLOWLIST_CASE.id);
+        for (const r of results.filter((x) => x.verdict === 'not-applicable')) expect(r.message).to.match(/does not declare/);
+        // The real servers run in their own process groups; none may outlive its case.
+        expect(await childPids(process.pid)).to.deep.equal([]);
+      });
+    });
+  }
+
+  it('registers every built-in in a stable matrix order, invoice first', function () {
+    expect(Object.keys(BUILT_INS)).to.deep.equal(['invoice', 'express-authz', 'https-crl', 'nginx', 'apache']);
+  });
+
+  it('names the install command when a server binary is missing', async function () {
+    const error = await findExecutable('nginx', ['/nonexistent/sbin/nginx'], { name: 'MTLS_CONFORMANCE_NGINX', value: undefined }, 'apt-get install -y nginx').catch((e: unknown) => e);
+    expect(error).to.have.property('code', 'ERR_MTLS_SERVER_MISSING');
+    expect((error as Error).message).to.match(/nginx is not installed/);
+    const run = await runCli(['--server', 'apache'], { env: { MTLS_CONFORMANCE_APACHE: '/nonexistent/apache2' } });
+    expect(run.exitCode).to.equal(2);
+    expect(run.stderr.trim().split('\n')).to.have.length(1);
+    expect(run.stderr).to.match(/apache2 not found at \/nonexistent\/apache2 .*apt-get install -y apache2/);
+  });
+});
