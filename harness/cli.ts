@@ -180,7 +180,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
       return 0;
     }
     await checkOpenssl();
-    const targets: { spec: string; builtIn: boolean }[] = opts.server === 'all'
+    const targets: { spec: string; builtIn: boolean }[] = opts.serverCmd !== undefined ? [] : opts.server === 'all'
       ? BUILT_IN_NAMES.map((name) => ({ spec: name, builtIn: true }))
       : [{ spec: opts.server, builtIn: !opts.server.includes('/') && !/\.[cm]?[jt]s$/.test(opts.server) }];
     const adapters: { adapter: ServerAdapter; expectations: Expectations }[] = [];
@@ -195,7 +195,6 @@ export async function main(argv: readonly string[], out: (line: string) => void 
       // The runner's bound on a start must leave room for the command's own ready timeout (and one port re-pick).
       startTimeoutMs = 2 * readyTimeoutMs + 5_000;
       adapters.push({ adapter, expectations: await adapterExpectations(opts, adapter, false) });
-      targets.length = 0;
     }
     for (const target of targets) {
       const adapter = await resolveAdapter(target.spec);

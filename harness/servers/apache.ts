@@ -131,8 +131,9 @@ export async function startApache(setup: ServerSetup): Promise<RunningServer> {
   return {
     port,
     logs: async () => [
-      ...(await readLines(accessLog)).map((l) => `access: ${l}`),
+      // Error log first: its start-up lines come before any request, and a report's excerpt keeps the last lines.
       ...(await readLines(errorLog)).map((l) => `error: ${l}`),
+      ...(await readLines(accessLog)).map((l) => `access: ${l}`),
       ...proc.lines().map((l) => `stderr: ${l}`),
     ],
     reload: async (tls) => {

@@ -128,8 +128,9 @@ export async function startNginx(setup: ServerSetup): Promise<RunningServer> {
   const { proc, port } = await startOnFreePort(setup.host, launch, (e) => (e as { portLost?: boolean }).portLost === true);
 
   const logs = async (): Promise<string[]> => [
-    ...(await readLines(accessLog)).map((l) => `access: ${l}`),
+    // Error log first: its start-up lines come before any request, and a report's excerpt keeps the last lines.
     ...(await readLines(errorLog)).map((l) => `error: ${l}`),
+    ...(await readLines(accessLog)).map((l) => `access: ${l}`),
     ...proc.lines().map((l) => `stderr: ${l}`),
   ];
   return {
