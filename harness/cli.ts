@@ -15,6 +15,7 @@ import { prepareReportDir, summarize, writeServerReport, type ServerReport, type
 import { runCases } from './runner.ts';
 import { BUILT_IN_NAMES } from './servers/index.ts';
 import { commandAdapter, parseCapabilities, parseDuration, parseSignal } from './servers/command.ts';
+import { interruptStarts } from './servers/process.ts';
 import { formatResults } from './console.ts';
 import type { ServerAdapter, TlsVersion } from './types.ts';
 
@@ -160,6 +161,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
   const onSignal = (signal: NodeJS.Signals): void => {
     err(`mtls-conformance: ${signal} received; stopping servers and removing temp dirs`);
     controller.abort();
+    interruptStarts();
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -230,6 +232,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     if (debug && error instanceof Error && error.stack) err(error.stack);
     return 2;
   } finally {
+    interruptStarts(false);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

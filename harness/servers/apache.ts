@@ -4,7 +4,7 @@
 // run in the foreground, restarted by SIGHUP and confirmed from its log.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { HarnessError, messageOf } from '../errors.ts';
+import { HarnessError, isHarnessError, messageOf } from '../errors.ts';
 import type { Capability, RunningServer, ServerAdapter, ServerSetup } from '../types.ts';
 import {
   checkToken, findExecutable, lostPort, NotReady, pollUntil, quoteConfig, readLines,
@@ -121,6 +121,7 @@ export async function startApache(setup: ServerSetup): Promise<RunningServer> {
       return { proc, port };
     } catch (error) {
       await proc.stop('SIGKILL', 0);
+      if (isHarnessError(error) && error.code === 'ERR_MTLS_INTERRUPTED') throw error;
       const tail = [...proc.lines(), ...await readLines(errorLog)].slice(-5);
       throw Object.assign(new HarnessError('ERR_MTLS_ADAPTER_START', `apache2 did not start: ${messageOf(error)}${tail.length ? ` — last log lines: ${tail.join(' | ')}` : ''}`, `check ${confFile}`),
         { portLost: error instanceof NotReady && error.exitedEarly && lostPort(tail) });

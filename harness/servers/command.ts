@@ -7,7 +7,7 @@
 import { copyFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import path from 'node:path';
-import { HarnessError, messageOf } from '../errors.ts';
+import { HarnessError, isHarnessError, messageOf } from '../errors.ts';
 import { CAPABILITIES, type Capability, type RunningServer, type ServerAdapter, type ServerSetup } from '../types.ts';
 import { isAlive, lostPort, NotReady, spawnGroup, startOnFreePort, waitUntilListening } from './process.ts';
 
@@ -132,6 +132,7 @@ export function commandAdapter(opts: CommandOptions): ServerAdapter {
         await waitUntilListening(proc, setup.host, port, opts.readyTimeoutMs);
       } catch (error) {
         await proc.stop('SIGKILL', 0);
+        if (isHarnessError(error) && error.code === 'ERR_MTLS_INTERRUPTED') throw error;
         const tail = proc.lines().slice(-5);
         const problem = error instanceof NotReady ? error.message : messageOf(error);
         throw Object.assign(new HarnessError('ERR_MTLS_ADAPTER_START', `--server-cmd ${argv[0] ?? ''}: ${problem}${tail.length > 0 ? `; its last output: ${tail.join(' | ')}` : '; it printed nothing'}`,

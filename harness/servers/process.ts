@@ -141,6 +141,13 @@ function tryConnect(host: string, port: number, timeoutMs: number): Promise<bool
   });
 }
 
+let interrupted = false;
+
+/** Makes pending readiness waits give up at once (the run was interrupted), or re-arms them. */
+export function interruptStarts(value = true): void {
+  interrupted = value;
+}
+
 /** Why a server process did not become ready. */
 export class NotReady extends Error {
   /** True when the process exited before listening. */
@@ -159,6 +166,7 @@ export async function waitUntilListening(proc: ManagedProcess, host: string, por
   const deadline = Date.now() + timeoutMs;
   let delay = 5;
   for (;;) {
+    if (interrupted) throw new HarnessError('ERR_MTLS_INTERRUPTED', 'the run was interrupted while a server was starting', 'run it again');
     const status = proc.exitStatus();
     if (status !== undefined) throw new NotReady(`it exited (${status}) before listening on ${host}:${port}`, true);
     if (await tryConnect(host, port, Math.max(50, Math.min(500, deadline - Date.now()))) && await ready()) {
