@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import { findExecutable, childPids } from '../harness/servers/process.ts';
 import { BUILT_INS } from '../harness/servers/index.ts';
+import { dnPatternFor } from '../harness/servers/nginx.ts';
 import { runCases, type CaseResult } from '../harness/runner.ts';
 import { CATALOGUE } from '../spec/index.ts';
 import { ALLOWLIST_CASE, PER_PATH_CASE, RELOAD_CASE, runCli } from './adapters-helpers.ts';
@@ -38,6 +39,16 @@ describe('built-in servers', function () {
 
   it('registers every built-in in a stable matrix order, invoice first', function () {
     expect(Object.keys(BUILT_INS)).to.deep.equal(['invoice', 'express-authz', 'https-crl', 'nginx', 'apache']);
+  });
+
+  it("matches nginx's RFC 2253 subject only for exactly the allowed CN", function () {
+    const alice = new RegExp(dnPatternFor('alice'));
+    expect(['CN=alice', 'CN=alice,O=Acme'].filter((dn) => alice.test(dn))).to.have.length(2);
+    expect(['CN=Alice', 'CN=alice-admin', 'CN=alice\\,x', 'O=x,CN=alice', 'CN=alice+CN=admin'].filter((dn) => alice.test(dn))).to.deep.equal([]);
+    expect(new RegExp(dnPatternFor('a,b+c')).test('CN=a\\,b\\+c')).to.equal(true);
+    // OpenSSL escapes bytes >= 0x80 as \XX: a Cyrillic look-alike never equals the Latin name.
+    expect(new RegExp(dnPatternFor('\u0430dmin')).test('CN=\\D0\\B0dmin')).to.equal(true);
+    expect(new RegExp(dnPatternFor('admin')).test('CN=\\D0\\B0dmin')).to.equal(false);
   });
 
   it('names the install command when a server binary is missing', async function () {
