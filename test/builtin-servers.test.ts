@@ -2,6 +2,9 @@
 // declared capability really works, several instances run side by side, and
 // nothing outlives a run.
 import { expect } from 'chai';
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import tmp from 'tmp-promise';
 import { findExecutable, childPids } from '../harness/servers/process.ts';
 import { BUILT_INS } from '../harness/servers/index.ts';
 import { dnPatternFor } from '../harness/servers/nginx.ts';
@@ -39,6 +42,16 @@ describe('built-in servers', function () {
 
   it('registers every built-in in a stable matrix order, invoice first', function () {
     expect(Object.keys(BUILT_INS)).to.deep.equal(['invoice', 'express-authz', 'https-crl', 'nginx', 'apache']);
+  });
+
+  it('runs every built-in in one invocation with --server all and writes a report for each', async function () {
+    await tmp.withDir(async ({ path: dir }) => {
+      const run = await runCli(['--server', 'all', '--grep', 'trust::valid-client', '--tls', '1.3', '--report-dir', dir]);
+      expect(run.stderr).to.equal('');
+      expect(run.exitCode).to.equal(0);
+      expect(run.stdout.trim().split('\n').at(-1)).to.equal('conformance: 5 passed, 0 failed, 0 skipped');
+      for (const name of Object.keys(BUILT_INS)) await access(path.join(dir, name, 'report.json'));
+    }, { unsafeCleanup: true });
   });
 
   it("matches nginx's RFC 2253 subject only for exactly the allowed CN", function () {
