@@ -66,10 +66,14 @@ export function apacheConfig(setup: ServerSetup, port: number, tls: ServerSetup[
     `DefaultRuntimeDir ${q(path.join(dir, 'run'))}`,
     // Process-shared mutexes in anonymous memory: nothing in /var/run, nothing shared between instances.
     'Mutex pthread default',
-    'StartServers 1',
-    'ServerLimit 2',
+    // Debian's mpm_event.conf defaults, so load and robustness cases see a stock deployment.
+    'StartServers 2',
+    'MinSpareThreads 25',
+    'MaxSpareThreads 75',
+    'ThreadLimit 64',
     'ThreadsPerChild 25',
-    'MaxRequestWorkers 50',
+    'MaxRequestWorkers 150',
+    'MaxConnectionsPerChild 0',
     `ErrorLog ${q(path.join(dir, 'error.log'))}`,
     'LogLevel notice ssl:info',
     `LogFormat "%{%Y-%m-%dT%H:%M:%S}t %a \\"%r\\" %>s verify=%{SSL_CLIENT_VERIFY}x cn=\\"%{SSL_CLIENT_S_DN_CN}x\\" issuer=\\"%{SSL_CLIENT_I_DN_CN}x\\"" mtls`,

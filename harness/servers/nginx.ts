@@ -56,7 +56,8 @@ export function nginxConfig(setup: ServerSetup, port: number, tls: ServerSetup['
     ...(process.getuid?.() === 0 ? ['user root;'] : []),
     `pid ${q(path.join(dir, 'nginx.pid'))};`,
     `error_log ${q(path.join(dir, 'error.log'))} info;`,
-    'events { worker_connections 512; }',
+    // Debian's default; one worker keeps start-up fast and reload confirmation simple.
+    'events { worker_connections 768; }',
     'http {',
     `  client_body_temp_path ${q(path.join(dir, 'temp', 'body'))};`,
     `  proxy_temp_path ${q(path.join(dir, 'temp', 'proxy'))};`,
