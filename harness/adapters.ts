@@ -2,10 +2,10 @@
 // against the ServerAdapter contract before any case runs.
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
 import { HarnessError, messageOf } from './errors.ts';
 import { BUILT_INS, BUILT_IN_NAMES } from './servers/index.ts';
-import { CAPABILITIES, type ServerAdapter } from './types.ts';
+import { CAPABILITIES, type RunningServer, type ServerAdapter } from './types.ts';
 
 const ADAPTER_NAME = /^[a-z0-9-]+$/;
 
@@ -31,7 +31,8 @@ export async function resolveAdapter(spec: string, cwd = process.cwd()): Promise
   }
   let mod: { default?: unknown };
   try {
-    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    // tsImport compiles TypeScript wherever the file lives, also beside no package.json (where .ts means CommonJS).
+    mod = unwrapCommonJs((await tsImport(file, import.meta.url)) as { default?: unknown });
   } catch (error) {
     throw new HarnessError('ERR_MTLS_ADAPTER_LOAD', `adapter module ${file} failed to load: ${messageOf(error).split('\n')[0] ?? ''}`, 'fix the module so that it imports cleanly');
   }
@@ -39,6 +40,15 @@ export async function resolveAdapter(spec: string, cwd = process.cwd()): Promise
     throw new HarnessError('ERR_MTLS_ADAPTER_LOAD', `adapter module ${file} has no default export`, 'export the adapter: export default { name, capabilities, start } satisfies ServerAdapter');
   }
   return validateAdapter(mod.default, file);
+}
+
+/** A module compiled to CommonJS arrives as { default: exports }; its own default export is exports.default. */
+function unwrapCommonJs(ns: { default?: unknown }): { default?: unknown } {
+  const exported = ns.default;
+  if (typeof exported === 'object' && exported !== null && (exported as { __esModule?: unknown }).__esModule === true) {
+    return { default: (exported as { default?: unknown }).default };
+  }
+  return ns;
 }
 
 /** Checks a loaded value against the ServerAdapter contract. */
@@ -58,5 +68,23 @@ export function validateAdapter(value: unknown, source: string): ServerAdapter {
       return bad(`unknown capability ${JSON.stringify(c)}`, `use only ${CAPABILITIES.join(', ')}`);
     }
   }
-  return value as ServerAdapter;
+  const adapter = value as ServerAdapter;
+  return { name: adapter.name, capabilities: [...adapter.capabilities], start: async (setup) => checkRunning(await adapter.start(setup), source) };
+}
+
+/** Checks what start() returned against the RunningServer contract, so a broken adapter is a harness fault (exit 2), not a verdict. */
+export function checkRunning(value: unknown, source: string): RunningServer {
+  const r = value as Partial<Record<keyof RunningServer, unknown>> | null | undefined;
+  const missing = [
+    !(typeof r?.port === 'number' && Number.isInteger(r.port) && r.port > 0 && r.port < 65536) && 'a port number',
+    typeof r?.logs !== 'function' && 'logs()',
+    typeof r?.stop !== 'function' && 'stop()',
+    r?.reload !== undefined && typeof r.reload !== 'function' && 'reload as a function',
+  ].filter(Boolean);
+  if (missing.length > 0) {
+    // Whatever did start must not outlive the run.
+    if (typeof r?.stop === 'function') void Promise.resolve().then(() => (r.stop as () => Promise<void>)()).catch(() => undefined);
+    throw new HarnessError('ERR_MTLS_ADAPTER_START', `adapter ${source}: start() returned ${r === null || typeof r !== 'object' ? String(r) : 'an object'} without ${missing.join(', ')}`, 'resolve start(setup) to { port, logs(), stop() } once the server listens');
+  }
+  return value as RunningServer;
 }

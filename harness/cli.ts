@@ -14,6 +14,8 @@ import { checkOpenssl } from './openssl.ts';
 import { prepareReportDir, summarize, writeServerReport, type ServerReport, type Summary } from './report.ts';
 import { runCases } from './runner.ts';
 import { BUILT_IN_NAMES } from './servers/index.ts';
+import { commandAdapter, parseCapabilities, parseDuration, parseSignal } from './servers/command.ts';
+import { interruptStarts } from './servers/process.ts';
 import { formatResults } from './console.ts';
 import type { ServerAdapter, TlsVersion } from './types.ts';
 
@@ -108,6 +110,11 @@ export function parseCli(argv: readonly string[]): CliOptions {
   if (v.capabilities !== undefined) opts.capabilities = v.capabilities;
   if (v['reload-signal'] !== undefined) opts.reloadSignal = v['reload-signal'];
   if (v['ready-timeout'] !== undefined) opts.readyTimeout = v['ready-timeout'];
+  // Bad companion values end the run before any case: one line, exit 2.
+  if (opts.capabilities !== undefined) parseCapabilities(opts.capabilities);
+  if (opts.reloadSignal !== undefined) parseSignal(opts.reloadSignal);
+  if (opts.readyTimeout !== undefined) parseDuration('--ready-timeout', opts.readyTimeout);
+  if (v.server !== undefined && v.server.trim() === '') throw usage('--server is empty', `give a built-in name (${BUILT_IN_NAMES.join(', ')}, all) or a path to an adapter module`);
   if (v.grep !== undefined) {
     try {
       new RegExp(v.grep);
@@ -172,6 +179,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
   const onSignal = (signal: NodeJS.Signals): void => {
     err(`mtls-conformance: ${signal} received; stopping servers and removing temp dirs`);
     controller.abort();
+    interruptStarts();
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -192,10 +200,22 @@ export async function main(argv: readonly string[], out: (line: string) => void 
       return 0;
     }
     await checkOpenssl();
-    const targets: { spec: string; builtIn: boolean }[] = opts.server === 'all'
+    const targets: { spec: string; builtIn: boolean }[] = opts.serverCmd !== undefined ? [] : opts.server === 'all'
       ? BUILT_IN_NAMES.map((name) => ({ spec: name, builtIn: true }))
       : [{ spec: opts.server, builtIn: !opts.server.includes('/') && !/\.[cm]?[jt]s$/.test(opts.server) }];
     const adapters: { adapter: ServerAdapter; expectations: Expectations }[] = [];
+    let startTimeoutMs: number | undefined;
+    if (opts.serverCmd !== undefined) {
+      const readyTimeoutMs = opts.readyTimeout === undefined ? 10_000 : parseDuration('--ready-timeout', opts.readyTimeout);
+      const adapter = commandAdapter({
+        command: opts.serverCmd, readyTimeoutMs,
+        capabilities: parseCapabilities(opts.capabilities ?? ''),
+        ...(opts.reloadSignal !== undefined ? { reloadSignal: parseSignal(opts.reloadSignal) } : {}),
+      });
+      // The runner's bound on a start must leave room for the command's own ready timeout (and one port re-pick).
+      startTimeoutMs = 2 * readyTimeoutMs + 5_000;
+      adapters.push({ adapter, expectations: await adapterExpectations(opts, adapter, false) });
+    }
     for (const target of targets) {
       const adapter = await resolveAdapter(target.spec);
       adapters.push({ adapter, expectations: await adapterExpectations(opts, adapter, target.builtIn) });
@@ -204,7 +224,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     const totals: Summary[] = [];
     let failed = false;
     for (const { adapter, expectations } of adapters) {
-      const results = await runCases({ adapter, cases, expectations, concurrency: opts.concurrency, signal: controller.signal, ...(opts.tls ? { tls: [opts.tls] } : {}) });
+      const results = await runCases({ adapter, cases, expectations, concurrency: opts.concurrency, signal: controller.signal, ...(opts.tls ? { tls: [opts.tls] } : {}), ...(startTimeoutMs !== undefined ? { startTimeoutMs } : {}) });
       const report: ServerReport = {
         server: adapter.name, capabilities: adapter.capabilities, summary: summarize(results),
         staleExpectations: staleEntries(expectations, CATALOGUE.map((c) => c.id)), cases: results,
@@ -230,6 +250,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     if (debug && error instanceof Error && error.stack) err(error.stack);
     return 2;
   } finally {
+    interruptStarts(false);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

@@ -1,0 +1,171 @@
+// The command adapter (--server-cmd): any program in any language as the
+// server under test. The command line is split into argv here (no shell unless
+// the command is itself `sh -c ...`), placeholders are filled per case, the
+// program runs in its own process group, readiness is a TCP connect, stdout and
+// stderr are its log, and a reload rewrites the CA/CRL files in place and
+// sends a signal.
+import { copyFile } from 'node:fs/promises';
+import { constants } from 'node:os';
+import path from 'node:path';
+import { HarnessError, isHarnessError, messageOf } from '../errors.ts';
+import { CAPABILITIES, type Capability, type RunningServer, type ServerAdapter, type ServerSetup } from '../types.ts';
+import { isAlive, lostPort, NotReady, spawnGroup, startOnFreePort, waitUntilListening } from './process.ts';
+
+/** The placeholders a command line may use. */
+export const PLACEHOLDERS = ['host', 'port', 'dir', 'cert', 'key', 'ca', 'crl', 'canary', 'public_canary', 'protected_path', 'public_path', 'client_auth', 'allowed_clients'] as const;
+
+/** What `--server-cmd` and its companion flags say. */
+export interface CommandOptions {
+  /** The command line with {placeholders}. */
+  command: string;
+  /** What the program honours (--capabilities). */
+  capabilities: readonly Capability[];
+  /** Signal that makes it re-read its CA and CRL files (--reload-signal). */
+  reloadSignal?: NodeJS.Signals;
+  /** How long it gets to accept TCP connections (--ready-timeout). */
+  readyTimeoutMs: number;
+  /** How long it gets to exit after SIGTERM before SIGKILL. */
+  stopGraceMs?: number;
+}
+
+function usage(message: string, hint: string): HarnessError {
+  return new HarnessError('ERR_MTLS_USAGE', message, hint);
+}
+
+/** Splits a command line into words the way a POSIX shell would quote them (no expansion). */
+export function splitCommandLine(line: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quote: "'" | '"' | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line.charAt(i);
+    if (quote === "'") {
+      if (ch === "'") quote = undefined;
+      else word += ch;
+    } else if (quote === '"') {
+      if (ch === '"') quote = undefined;
+      else if (ch === '\\' && i + 1 < line.length && '"\\$`'.includes(line.charAt(i + 1))) word += line.charAt(++i);
+      else word += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      inWord = true;
+    } else if (ch === '\\' && i + 1 < line.length) {
+      word += line.charAt(++i);
+      inWord = true;
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += ch;
+      inWord = true;
+    }
+  }
+  if (quote !== undefined) throw usage(`--server-cmd has an unterminated ${quote === "'" ? 'single' : 'double'} quote`, 'close the quote, or quote the whole command line for your shell once more');
+  if (inWord) words.push(word);
+  if (words.length === 0) throw usage('--server-cmd is empty', "give the program to run, e.g. --server-cmd 'python3 server.py --port {port}'");
+  return words;
+}
+
+/** The placeholder values for one case; an unused one is ''. */
+export function placeholderValues(setup: ServerSetup, port: number): Record<(typeof PLACEHOLDERS)[number], string> {
+  return {
+    host: setup.host, port: String(port), dir: setup.dir,
+    cert: setup.tls.cert, key: setup.tls.key, ca: setup.tls.clientCa, crl: setup.tls.crl ?? '',
+    canary: setup.canary, public_canary: setup.publicCanary ?? '',
+    protected_path: setup.paths.protected, public_path: setup.paths.public ?? '',
+    client_auth: setup.clientAuth, allowed_clients: (setup.allowedClients ?? []).join(','),
+  };
+}
+
+/** Replaces every known {placeholder} in a word; other braces (e.g. a shell's ${VAR}) are left alone. */
+export function fillPlaceholders(word: string, values: Readonly<Record<string, string>>): string {
+  return word.replace(/\{([a-z_]+)\}/g, (whole, name: string) => values[name] ?? whole);
+}
+
+/** Parses --capabilities: a comma-separated list of known capabilities. */
+export function parseCapabilities(text: string): Capability[] {
+  const list = text.split(',').map((c) => c.trim()).filter(Boolean);
+  for (const c of list) {
+    if (!(CAPABILITIES as readonly string[]).includes(c)) throw usage(`--capabilities names an unknown capability ${JSON.stringify(c)}`, `use a comma-separated list of ${CAPABILITIES.join(', ')}`);
+  }
+  return [...new Set(list)] as Capability[];
+}
+
+/** Parses --reload-signal: HUP, SIGHUP, USR1, ... */
+export function parseSignal(text: string): NodeJS.Signals {
+  const name = (text.toUpperCase().startsWith('SIG') ? text.toUpperCase() : `SIG${text.toUpperCase()}`) as NodeJS.Signals;
+  if (!(name in constants.signals) || name === 'SIGKILL' || name === 'SIGSTOP') {
+    throw usage(`--reload-signal ${JSON.stringify(text)} is not a signal a server can handle`, 'use a signal name such as HUP or USR1');
+  }
+  return name;
+}
+
+/** Parses a duration such as 10s, 500ms, 1.5s or 2m into milliseconds. */
+export function parseDuration(flag: string, text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text.trim());
+  const units = { ms: 1, s: 1_000, m: 60_000 } as const;
+  const ms = match ? Math.round(Number(match[1]) * units[match[2] as keyof typeof units]) : NaN;
+  if (!Number.isFinite(ms) || ms <= 0 || ms > 600_000) throw usage(`Expected ${flag} to be a duration from 1ms to 10m such as 10s or 500ms, got ${JSON.stringify(text)}`, 'give a number with a unit: ms, s or m');
+  return ms;
+}
+
+/** A short name for reports: `cmd-` and the program's base name. */
+export function commandName(argv0: string): string {
+  const base = path.basename(argv0).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  return base === '' ? 'command' : `cmd-${base}`;
+}
+
+/** Builds the adapter for a --server-cmd command line; throws ERR_MTLS_USAGE on a bad one. */
+export function commandAdapter(opts: CommandOptions): ServerAdapter {
+  const words = splitCommandLine(opts.command);
+  if (opts.capabilities.includes('crl-reload') && opts.reloadSignal === undefined) {
+    throw usage('--capabilities crl-reload needs --reload-signal', 'name the signal that makes the server re-read its CA and CRL files, e.g. --reload-signal HUP');
+  }
+  const start = async (setup: ServerSetup): Promise<RunningServer> => {
+    const launch = async (port: number): Promise<RunningServer> => {
+      const values = placeholderValues(setup, port);
+      const argv = words.map((w) => fillPlaceholders(w, values));
+      const proc = await spawnGroup(argv);
+      try {
+        await waitUntilListening(proc, setup.host, port, opts.readyTimeoutMs);
+      } catch (error) {
+        await proc.stop('SIGKILL', 0);
+        if (isHarnessError(error) && error.code === 'ERR_MTLS_INTERRUPTED') throw error;
+        const tail = proc.lines().slice(-5);
+        const problem = error instanceof NotReady ? error.message : messageOf(error);
+        throw Object.assign(new HarnessError('ERR_MTLS_ADAPTER_START', `--server-cmd ${argv[0] ?? ''}: ${problem}${tail.length > 0 ? `; its last output: ${tail.join(' | ')}` : '; it printed nothing'}`,
+          `it must listen on {host}:{port} (here ${setup.host}:${port}) within --ready-timeout (${opts.readyTimeoutMs} ms)`), { portLost: error instanceof NotReady && error.exitedEarly && lostPort(tail) });
+      }
+      const given = { ...setup.tls };
+      return {
+        port,
+        logs: () => Promise.resolve(proc.lines()),
+        ...(opts.reloadSignal === undefined ? {} : {
+          reload: async (tls: Partial<ServerSetup['tls']>) => {
+            // The program was given paths once: new content goes over those same files.
+            for (const k of ['clientCa', 'crl', 'cert', 'key'] as const) {
+              const from = tls[k];
+              const to = given[k];
+              if (from === undefined || from === to) continue;
+              if (to === undefined) throw new HarnessError('ERR_MTLS_ADAPTER_START', `--server-cmd was started without {${k === 'clientCa' ? 'ca' : k}} and cannot be reloaded with one`, 'this case needs a server started with a CRL');
+              await copyFile(from, to);
+            }
+            if (!isAlive(proc.pid)) throw new HarnessError('ERR_MTLS_ADAPTER_START', `--server-cmd ${argv[0] ?? ''} is no longer running (${proc.exitStatus() ?? 'gone'})`, 'check its output in the report');
+            process.kill(proc.pid, opts.reloadSignal);
+            // An arbitrary program does not say when it has re-read its files; it must at least survive the signal and keep listening.
+            try {
+              await waitUntilListening(proc, setup.host, port, opts.readyTimeoutMs);
+            } catch (error) {
+              throw new HarnessError('ERR_MTLS_ADAPTER_START', `--server-cmd ${argv[0] ?? ''} after ${opts.reloadSignal ?? ''}: ${messageOf(error)}; its last output: ${proc.lines().slice(-3).join(' | ')}`, 'check that the program handles --reload-signal');
+            }
+          },
+        }),
+        stop: () => proc.stop('SIGTERM', opts.stopGraceMs ?? 3_000),
+      };
+    };
+    return startOnFreePort(setup.host, launch, (e) => (e as { portLost?: boolean }).portLost === true);
+  };
+  return { name: commandName(words[0] ?? ''), capabilities: [...opts.capabilities], start };
+}
