@@ -2,6 +2,7 @@
 // grouped by family; the summary line is printed last by the CLI.
 import { formatBaseline } from './baseline.ts';
 import { FAMILIES } from './case.ts';
+import { visible } from './report-document.ts';
 import type { ServerReport } from './report.ts';
 import type { CaseResult } from './runner.ts';
 
@@ -18,7 +19,7 @@ export function formatResults(report: ServerReport): string[] {
     lines.push(`  ${family}`);
     for (const r of rows) {
       const detail = r.verdict === 'pass' ? r.message.replace(/^[^:]*: /, '') : r.verdict === 'expected-fail' ? `known deviation: ${r.reason ?? ''}` : r.message;
-      lines.push(`    ${MARK[r.verdict]} ${r.title} — TLS ${r.tls}: ${detail}`);
+      lines.push(visible(`    ${MARK[r.verdict]} ${r.title} — TLS ${r.tls}: ${detail}`));
     }
   }
   if (report.staleExpectations.length > 0) lines.push(`  stale expectations (match no case; remove them): ${report.staleExpectations.join(', ')}`);

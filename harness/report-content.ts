@@ -3,7 +3,7 @@
 // documentation page (docs/conformance.md). Renderers turn it into text.
 import { FAMILIES, type CaseDefinition } from './case.ts';
 import type { BaselineDiff, VerdictChange } from './baseline.ts';
-import { anchorOf, VERDICT_MARK, VERDICT_WORDS, worstVerdict, type Block, type Doc, type Inline } from './report-document.ts';
+import { anchorOf, visible, VERDICT_MARK, VERDICT_WORDS, worstVerdict, type Block, type Doc, type Inline } from './report-document.ts';
 import type { ServerReport } from './report.ts';
 import type { CaseResult, Verdict } from './runner.ts';
 
@@ -74,7 +74,7 @@ export function chainText(pki: CaseResult['pki']): string {
 /** The PKI as a Mermaid flowchart: issuer → issued, CRLs dashed. */
 export function chainMermaid(pki: CaseResult['pki']): string {
   const node = (name: string): string => `n_${name.replace(/[^a-zA-Z0-9]/g, '_')}`;
-  const label = (text: string): string => text.replace(/["<>]/g, (ch) => `#${ch.charCodeAt(0)};`);
+  const label = (text: string): string => visible(text).replace(/["<>]/g, (ch) => `#${ch.charCodeAt(0)};`);
   const lines = ['flowchart LR'];
   for (const e of pki) {
     const crl = e.subject.startsWith('CRL');
@@ -170,7 +170,7 @@ function logBlocks(group: readonly CaseResult[]): Block[] {
   for (const r of group) {
     const lines = r.evidence.logExcerpt ?? [];
     if (lines.length === 0) continue;
-    blocks.push({ kind: 'para', text: [`TLS ${r.tls}:`] }, { kind: 'code', lang: 'text', text: lines.join('\n') + '\n' });
+    blocks.push({ kind: 'para', text: [`TLS ${r.tls}:`] }, { kind: 'code', lang: 'text', text: lines.map((l) => visible(l)).join('\n') + '\n' });
   }
   if (blocks.length === 0) return [];
   return [{ kind: 'heading', level: 4, text: ['What the server logged'] }, ...blocks];
@@ -318,7 +318,7 @@ export function buildConformanceDoc(reports: readonly ServerReport[], opts: Conf
       for (const report of reports) {
         for (const r of report.cases.filter((x) => x.id === c.id)) {
           const lines = r.evidence.logExcerpt ?? [];
-          if (lines.length > 0) logs.push({ kind: 'para', text: [{ code: report.server }, `, TLS ${r.tls}:`] }, { kind: 'code', lang: 'text', text: lines.join('\n') + '\n' });
+          if (lines.length > 0) logs.push({ kind: 'para', text: [{ code: report.server }, `, TLS ${r.tls}:`] }, { kind: 'code', lang: 'text', text: lines.map((l) => visible(l)).join('\n') + '\n' });
         }
       }
       if (logs.length > 0) blocks.push({ kind: 'details', summary: 'What each server logged', blocks: logs });

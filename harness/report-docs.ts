@@ -23,6 +23,13 @@ export interface DocsData {
   pki: Record<string, { pki: CaseResult['pki']; replay: string }>;
 }
 
+/** A check without the response body excerpt. */
+function dropBody(check: CaseResult['checks'][number]): CaseResult['checks'][number] {
+  if (!check.observation) return check;
+  const { bodyExcerpt: _body, ...observation } = check.observation;
+  return { ...check, observation };
+}
+
 /** Packs stable reports into the committed data file. */
 export function packDocsData(reports: readonly ServerReport[]): DocsData {
   const pki: DocsData['pki'] = {};
@@ -30,7 +37,8 @@ export function packDocsData(reports: readonly ServerReport[]): DocsData {
   return {
     servers: reports.map((r) => ({
       server: r.server, capabilities: [...r.capabilities], summary: r.summary, staleExpectations: r.staleExpectations,
-      cases: r.cases.map(({ pki: _pki, replay: _replay, ...rest }) => rest),
+      // Response bodies are not rendered; leaving them out keeps the data file small.
+      cases: r.cases.map(({ pki: _pki, replay: _replay, ...rest }) => ({ ...rest, checks: rest.checks.map(dropBody) })),
     })),
     pki,
   };

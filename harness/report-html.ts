@@ -2,9 +2,14 @@
 // the matrix of cases down and servers across (index.html). Inline CSS and
 // script only, nothing fetched, readable printed.
 import { FAMILIES, SEVERITIES } from './case.ts';
-import { escapeHtml, plainText, VERDICT_MARK, VERDICT_WORDS, worstVerdict, type Block, type Doc, type Inline } from './report-document.ts';
+import { escapeHtml as escapeText, plainText, visible, VERDICT_MARK, VERDICT_WORDS, worstVerdict, type Block, type Doc, type Inline } from './report-document.ts';
 import type { ServerReport } from './report.ts';
 import type { CaseResult, Verdict } from './runner.ts';
+
+/** HTML-escapes one line of text after making control characters visible. */
+const escapeHtml = (text: string): string => escapeText(visible(text));
+/** HTML-escapes preformatted text, keeping its line breaks. */
+const escapePre = (text: string): string => escapeText(visible(text, true));
 
 const VERDICT_CSS = `
 .v-pass{background:#d8f3dc;color:#1b4332}.v-fail{background:#ffccd5;color:#800f2f}.v-error{background:#ffe5b4;color:#7f4f00}
@@ -41,9 +46,9 @@ function renderBlock(block: Block): string {
       return `<table><thead><tr>${block.head.map((c, i) => cell('th', c, i)).join('')}</tr></thead><tbody>\n${
         block.rows.map((r) => `<tr>${r.map((c, i) => cell('td', c, i)).join('')}</tr>`).join('\n')}\n</tbody></table>`;
     }
-    case 'code': return `<pre><code${block.lang ? ` class="language-${escapeHtml(block.lang)}"` : ''}>${escapeHtml(block.text.replace(/\n$/, ''))}</code></pre>`;
+    case 'code': return `<pre><code${block.lang ? ` class="language-${escapeHtml(block.lang)}"` : ''}>${escapePre(block.text.replace(/\n$/, ''))}</code></pre>`;
     // No Mermaid runtime offline: the page shows the chain as text.
-    case 'mermaid': return `<pre class="chain">${escapeHtml(block.fallback)}</pre>`;
+    case 'mermaid': return `<pre class="chain">${escapePre(block.fallback)}</pre>`;
     case 'details': return `<details><summary>${escapeHtml(block.summary)}</summary>\n${block.blocks.map(renderBlock).join('\n')}\n</details>`;
   }
 }
@@ -115,9 +120,9 @@ export function renderMatrix(reports: readonly ServerReport[], opts: MatrixOptio
       const results = byServer[i]?.get(row.id) ?? [];
       const verdict = worstVerdict(results.map((c) => c.verdict));
       if (verdict === undefined) return '<td class="v-none">not run</td>';
-      const detail = results.map((c) => `TLS ${c.tls}: ${VERDICT_WORDS[c.verdict]} — ${c.verdict === 'expected-fail' && c.reason ? c.reason : c.message}`).join('\n');
+      const detail = results.map((c) => escapeHtml(`TLS ${c.tls}: ${VERDICT_WORDS[c.verdict]} — ${c.verdict === 'expected-fail' && c.reason ? c.reason : c.message}`)).join('&#10;');
       const split = new Set(results.map((c) => c.verdict)).size > 1 ? ` (${results.map((c) => `${c.tls} ${VERDICT_MARK[c.verdict]}`).join(' ')})` : '';
-      return `<td class="v-${verdict}"><a href="${escapeHtml(opts.href(r.server, row.id))}" title="${escapeHtml(detail)}">${VERDICT_MARK[verdict]} ${escapeHtml(VERDICT_WORDS[verdict])}${escapeHtml(split)}</a></td>`;
+      return `<td class="v-${verdict}"><a href="${escapeHtml(opts.href(r.server, row.id))}" title="${detail}">${VERDICT_MARK[verdict]} ${escapeHtml(VERDICT_WORDS[verdict])}${escapeHtml(split)}</a></td>`;
     }).join('');
     return `<tr data-case="${escapeHtml(row.id)}" data-family="${escapeHtml(row.family)}" data-severity="${escapeHtml(row.severity)}">` +
       `<th scope="row"><code>${escapeHtml(row.id)}</code>${row.core ? ' <span title="core case">★</span>' : ''}<div class="title">${escapeHtml(row.title)}</div></th>` +

@@ -2,19 +2,19 @@
 // TLS version; failures carry the expected-vs-observed sentence, known
 // deviations and not-applicable cases are skipped with their reason.
 import { FAMILIES } from './case.ts';
+import { visible } from './report-document.ts';
 import type { ServerReport } from './report.ts';
 import type { CaseResult } from './runner.ts';
 
-/** Escapes text for XML content and attributes (and drops characters XML 1.0 forbids). */
-export function escapeXml(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/g, (ch) => `\\x${(ch.codePointAt(0) ?? 0).toString(16).padStart(2, '0')}`)
+/** Escapes text for XML content and attributes; control characters (which XML 1.0 forbids or mangles) are shown as `\xNN`. */
+export function escapeXml(text: string, keepNewlines = false): string {
+  return visible(text, keepNewlines).replace(/[\ufffe\uffff]/g, '?')
     .replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[ch] ?? ch);
 }
 
 function testcase(server: string, r: CaseResult): string {
   const attrs = `classname="${escapeXml(`${server}.${r.family}`)}" name="${escapeXml(`${r.id} [TLS ${r.tls}] ${r.title}`)}" time="${(r.ms / 1000).toFixed(3)}"`;
-  const logs = r.evidence.logExcerpt?.length ? `\n      <system-out>${escapeXml(r.evidence.logExcerpt.join('\n'))}</system-out>` : '';
+  const logs = r.evidence.logExcerpt?.length ? `\n      <system-out>${escapeXml(r.evidence.logExcerpt.map((l) => visible(l)).join('\n'), true)}</system-out>` : '';
   switch (r.verdict) {
     case 'pass': return `    <testcase ${attrs}>${logs}${logs ? '\n    ' : ''}</testcase>`;
     case 'not-applicable': return `    <testcase ${attrs}>\n      <skipped message="${escapeXml(r.message)}"/>\n    </testcase>`;
@@ -22,7 +22,7 @@ function testcase(server: string, r: CaseResult): string {
     case 'error': return `    <testcase ${attrs}>\n      <error message="${escapeXml(r.message)}" type="error">${escapeXml(r.message)}</error>${logs}\n    </testcase>`;
     case 'fail':
     case 'unexpected-pass':
-      return `    <testcase ${attrs}>\n      <failure message="${escapeXml(r.message)}" type="${r.verdict}">${escapeXml(`${r.message}\nseverity: ${r.severity}`)}</failure>${logs}\n    </testcase>`;
+      return `    <testcase ${attrs}>\n      <failure message="${escapeXml(r.message)}" type="${r.verdict}">${escapeXml(`${visible(r.message)}\nseverity: ${r.severity}`, true)}</failure>${logs}\n    </testcase>`;
   }
 }
 

@@ -1,15 +1,15 @@
 // Renders a report document as GitHub-flavoured Markdown (report.md,
 // docs/conformance.md): explicit anchors, tables, fenced code, Mermaid charts.
-import { escapeHtml, VERDICT_MARK, VERDICT_WORDS, type Block, type Doc, type Inline } from './report-document.ts';
+import { escapeHtml, visible, VERDICT_MARK, VERDICT_WORDS, type Block, type Doc, type Inline } from './report-document.ts';
 
 /** Escapes text so Markdown shows it literally. */
 export function escapeMarkdown(text: string, inTable = false): string {
-  const escaped = text.replace(/[\\`*[\]<>#]/g, (ch) => (ch === '<' ? '&lt;' : ch === '>' ? '&gt;' : `\\${ch}`));
+  const escaped = visible(text).replace(/[\\`*[\]<>#]/g, (ch) => (ch === '<' ? '&lt;' : ch === '>' ? '&gt;' : `\\${ch}`));
   return inTable ? escaped.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ') : escaped;
 }
 
 function codeSpan(code: string, inTable: boolean): string {
-  const body = inTable ? code.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ') : code.replace(/\r?\n/g, ' ');
+  const body = inTable ? visible(code).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ') : visible(code);
   const ticks = body.includes('`') ? '``' : '`';
   const pad = ticks.length > 1 || body.startsWith('`') || body.endsWith('`') ? ' ' : '';
   return `${ticks}${pad}${body}${pad}${ticks}`;
@@ -47,7 +47,7 @@ function renderBlock(block: Block): string {
     }
     case 'code': {
       const f = fence(block.text);
-      return `${f}${block.lang}\n${block.text.replace(/\n$/, '')}\n${f}`;
+      return `${f}${block.lang}\n${visible(block.text, true).replace(/\n$/, '')}\n${f}`;
     }
     case 'mermaid': return `\`\`\`mermaid\n${block.text.replace(/\n$/, '')}\n\`\`\`\n\n${codeSpan(block.fallback, false)}`;
     case 'details': {

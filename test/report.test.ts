@@ -6,7 +6,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CATALOGUE } from '../spec/index.ts';
 import { formatResults } from '../harness/console.ts';
+import { catalogueLookup, summarize, type ServerReport } from '../harness/report.ts';
+import { buildServerDoc } from '../harness/report-content.ts';
 import { anchorOf } from '../harness/report-document.ts';
+import { renderHtml, renderMatrix } from '../harness/report-html.ts';
+import { renderJunit } from '../harness/report-junit.ts';
+import { renderMarkdown } from '../harness/report-markdown.ts';
+import type { CaseResult } from '../harness/runner.ts';
 import { reportRun, type ReportRun } from './report-fixture.ts';
 
 describe('report files', function () {
@@ -78,5 +84,29 @@ describe('report files', function () {
     }
     // The keys are made by commands the reports show, never printed.
     expect(texts.join('\n')).to.include('-keyout client.key');
+  });
+
+  it('shows hostile certificate fields and log lines inert: no raw CR, LF or ESC, no live HTML', function () {
+    const evil = 'evil\r\nINJECTED <script>alert(1)</script>\x1b[2J';
+    const result: CaseResult = {
+      id: 'identity::hostile-cn', title: `logs the CN ${evil}`, family: 'identity', severity: 'high', core: false, tls: '1.3', expected: 'accept',
+      outcome: 'accepted', verdict: 'fail', message: `a log line naming CN ${evil}: expected escaping`, startedAt: '', ms: 1,
+      checks: [{ label: `client ${evil}`, expected: 'log', ok: false, observed: `logged: ${evil}` }],
+      evidence: { logExcerpt: [`accepted CN="${evil}"`] },
+      pki: [{ name: 'root', subject: '/CN=Acme Root CA', issuer: 'root', summary: 'ec-p256' }, { name: 'client', subject: `/CN=${evil}`, issuer: 'root', summary: 'ec-p256' }],
+      replay: '#!/usr/bin/env bash\n', openssl: { processes: 0, ms: 0 },
+    };
+    const report: ServerReport = { server: 'hostile', capabilities: [], summary: summarize([result]), staleExpectations: [], cases: [result] };
+    const doc = buildServerDoc(report, { lookup: catalogueLookup });
+    const outputs = { md: renderMarkdown(doc), html: renderHtml(doc) + renderMatrix([report], { href: () => '#' }), junit: renderJunit(report), console: formatResults(report).join('\n') };
+    for (const [name, text] of Object.entries(outputs)) {
+      // eslint-disable-next-line no-control-regex
+      expect(text, name).not.to.match(/[\r\x1b]/);
+      expect(text, name).not.to.match(/^INJECTED/m);
+      expect(text, name).to.include('\\x1b');
+    }
+    expect(outputs.html).not.to.include('<script>alert');
+    // Inside fenced code Markdown shows text literally; everywhere else it must be escaped.
+    expect(outputs.md.replace(/```[\s\S]*?```/g, '')).not.to.include('<script>alert');
   });
 });
