@@ -49,6 +49,9 @@ const RULES: [RegExp, string][] = [
   [/\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}/g, 'TIME'],
   [/\[\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\]/g, '[TIME]'],
   [/\[[A-Z][a-z]{2} [A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)? \d{4}\]/g, '[TIME]'],
+  [/\b[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT\b/g, 'TIME'],
+  // Epoch milliseconds of the years 2020 to 2033 (JSON loggers).
+  [/(?<![\d.])1[6-9]\d{11}(?![\d.])/g, 'TIME'],
   [/\b(127\.0\.0\.1|localhost|\[::1\]):\d{2,5}\b/g, '$1:PORT'],
   [/\b(port) \d{2,5}\b/g, '$1 PORT'],
   [/\b\d+#\d+: \*\d+/g, 'PID#TID: *N'],

@@ -1,10 +1,12 @@
 // One run shared by the report tests: the invoice server and two broken
 // variants over the whole catalogue, reports written to a temp dir. Expensive,
 // so made once per process and removed when mocha exits.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import tmp from 'tmp-promise';
 import { anchorOf } from '../harness/report-document.ts';
 import { CATALOGUE } from '../spec/index.ts';
-import { parseExpectations } from '../harness/expectations.ts';
+import { loadExpectations, parseExpectations } from '../harness/expectations.ts';
 import { summarize, writeMatrix, writeServerReport, type ServerReport } from '../harness/report.ts';
 import { runCases } from '../harness/runner.ts';
 import { BROKEN_SERVERS } from '../harness/servers/broken.ts';
@@ -27,21 +29,26 @@ function broken(name: string): ServerAdapter {
   return found.adapter;
 }
 
-/** Runs invoice, broken-no-reject (fails refusals) and broken-crl-dropped (its failure declared a known deviation). */
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Runs invoice over the catalogue (with its expectations file, as the CLI does), then on the core cases broken-no-reject (fails refusals) and broken-crl-dropped (its failure declared a known deviation). */
 export function reportRun(): Promise<ReportRun> {
   shared ??= (async () => {
     tmp.setGracefulCleanup();
     const { path: dir } = await tmp.dir({ prefix: 'mtls-reports-', unsafeCleanup: true });
-    const servers: [ServerAdapter, string][] = [
-      [invoice, '{}'],
-      [broken('broken-no-reject'), '{}'],
-      [broken('broken-crl-dropped'), JSON.stringify({ 'revocation::*': 'loads no CRL: deliberately broken to show a known deviation' })],
+    const core = CATALOGUE.filter((c) => c.core === true);
+    const servers: [ServerAdapter, string | undefined, typeof CATALOGUE][] = [
+      [invoice, undefined, CATALOGUE],
+      [broken('broken-no-reject'), '{}', core],
+      [broken('broken-crl-dropped'), JSON.stringify({ 'revocation::revoked-leaf': 'loads no CRL: deliberately broken to show a known deviation' }), core],
     ];
     const reports: ServerReport[] = [];
     const files: string[] = [];
-    for (const [adapter, expectationsJson] of servers) {
-      const expectations = parseExpectations(expectationsJson, `${adapter.name}.json`);
-      const cases = await runCases({ adapter, cases: CATALOGUE, expectations });
+    for (const [adapter, expectationsJson, catalogue] of servers) {
+      const expectations = expectationsJson === undefined
+        ? await loadExpectations(path.join(ROOT, 'expectations', `${adapter.name}.json`), true)
+        : parseExpectations(expectationsJson, `${adapter.name}.json`);
+      const cases = await runCases({ adapter, cases: catalogue, expectations });
       const report: ServerReport = { server: adapter.name, capabilities: adapter.capabilities, summary: summarize(cases), staleExpectations: [], cases };
       for (const file of await writeServerReport(dir, report, { version: '0.0.0-test' })) files.push(file.slice(dir.length + 1));
       reports.push(report);
