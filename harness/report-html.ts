@@ -69,10 +69,13 @@ ${script ? `<script>${script}</script>\n` : ''}</body>
 `;
 }
 
+// Browsers do not print the content of closed <details>: open them all first.
+const PRINT_SCRIPT = `window.addEventListener('beforeprint',function(){var d=document.querySelectorAll('details');for(var i=0;i<d.length;i++)d[i].open=true;});`;
+
 /** A report document as a static HTML page. */
 export function renderHtml(doc: Doc, backLink?: { href: string; text: string }): string {
   const back = backLink ? `<p class="no-print"><a href="${escapeHtml(backLink.href)}">${escapeHtml(backLink.text)}</a></p>\n` : '';
-  return page(doc.title, back + doc.blocks.map(renderBlock).join('\n'));
+  return page(doc.title, back + doc.blocks.map(renderBlock).join('\n'), PRINT_SCRIPT);
 }
 
 /** Options of the matrix page. */
