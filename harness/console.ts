@@ -27,7 +27,6 @@ export function formatResults(report: ServerReport): string[] {
   return lines;
 }
 
-
 /** Where live progress goes: a stream that may be a terminal. */
 export interface ProgressStream {
   isTTY?: boolean;
