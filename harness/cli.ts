@@ -11,12 +11,13 @@ import { FAMILIES, type CaseDefinition } from './case.ts';
 import { HarnessError, isHarnessError, messageOf } from './errors.ts';
 import { loadExpectations, NO_EXPECTATIONS, staleEntries, type Expectations } from './expectations.ts';
 import { checkOpenssl } from './openssl.ts';
-import { prepareReportDir, summarize, writeServerReport, type ServerReport, type Summary } from './report.ts';
+import { prepareReportDir, summarize, writeMatrix, writeServerReport, type ServerReport, type Summary } from './report.ts';
 import { runCases } from './runner.ts';
 import { BUILT_IN_NAMES } from './servers/index.ts';
 import { commandAdapter, parseCapabilities, parseDuration, parseSignal } from './servers/command.ts';
 import { interruptStarts } from './servers/process.ts';
-import { formatResults } from './console.ts';
+import { createProgress, formatResults } from './console.ts';
+import { compareBaseline, loadBaseline, type Baseline } from './baseline.ts';
 import type { ServerAdapter, TlsVersion } from './types.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -44,6 +45,7 @@ Selection:
 Results:
   --expectations <file>     known deviations (default expectations/<server>.json for built-ins)
   --report-dir <dir>        where reports go (default ./reports)
+  --baseline <report.json>  show what changed since an earlier run (newly failing, newly passing, added, removed)
   --concurrency <n>         case runs in flight at once (default 4)
   --debug                   stack traces for harness faults
   --help, --version
@@ -63,6 +65,8 @@ export interface CliOptions {
   tls?: TlsVersion;
   expectations?: string;
   reportDir: string;
+  /** An earlier run's report.json to compare with. */
+  baseline?: string;
   concurrency: number;
   /** 1-based slice index and slice count. */
   shard?: { index: number; count: number };
@@ -88,7 +92,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         server: { type: 'string' }, 'server-cmd': { type: 'string' }, capabilities: { type: 'string' },
         'reload-signal': { type: 'string' }, 'ready-timeout': { type: 'string' },
         grep: { type: 'string' }, family: { type: 'string' }, tls: { type: 'string' }, expectations: { type: 'string' },
-        'report-dir': { type: 'string' }, concurrency: { type: 'string' }, shard: { type: 'string' },
+        'report-dir': { type: 'string' }, concurrency: { type: 'string' }, shard: { type: 'string' }, baseline: { type: 'string' },
         list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }, debug: { type: 'boolean' },
       },
     });
@@ -132,6 +136,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     opts.tls = v.tls;
   }
   if (v.expectations !== undefined) opts.expectations = v.expectations;
+  if (v.baseline !== undefined) opts.baseline = v.baseline;
   if (v.concurrency !== undefined) {
     const n = Number(v.concurrency);
     if (!Number.isInteger(n) || n < 1 || n > 64) throw usage(`Expected --concurrency to be an integer from 1 to 64, got ${JSON.stringify(v.concurrency)}`);
@@ -220,20 +225,32 @@ export async function main(argv: readonly string[], out: (line: string) => void 
       const adapter = await resolveAdapter(target.spec);
       adapters.push({ adapter, expectations: await adapterExpectations(opts, adapter, target.builtIn) });
     }
+    const baseline: Baseline | undefined = opts.baseline === undefined ? undefined : await loadBaseline(opts.baseline);
     await prepareReportDir(opts.reportDir);
+    const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const reports: ServerReport[] = [];
     const totals: Summary[] = [];
     let failed = false;
     for (const { adapter, expectations } of adapters) {
-      const results = await runCases({ adapter, cases, expectations, concurrency: opts.concurrency, signal: controller.signal, ...(opts.tls ? { tls: [opts.tls] } : {}), ...(startTimeoutMs !== undefined ? { startTimeoutMs } : {}) });
+      const runs = cases.reduce((n, c) => n + (c.tls === 'once' || opts.tls ? 1 : 2), 0);
+      const progress = createProgress(adapter.name, runs, process.stderr);
+      const started = performance.now();
+      const results = await runCases({ adapter, cases, expectations, concurrency: opts.concurrency, signal: controller.signal, onResult: (r) => progress.tick(r), ...(opts.tls ? { tls: [opts.tls] } : {}), ...(startTimeoutMs !== undefined ? { startTimeoutMs } : {}) })
+        .finally(() => progress.done());
       const report: ServerReport = {
         server: adapter.name, capabilities: adapter.capabilities, summary: summarize(results),
         staleExpectations: staleEntries(expectations, CATALOGUE.map((c) => c.id)), cases: results,
+        totalMs: Math.round(performance.now() - started),
       };
-      await writeServerReport(opts.reportDir, report);
+      // One baseline compares with the server it came from, or with the only server of the run.
+      if (baseline && (baseline.server === adapter.name || adapters.length === 1)) report.baseline = compareBaseline(baseline, report);
+      await writeServerReport(opts.reportDir, report, { version: pkg.version });
+      reports.push(report);
       for (const line of formatResults(report)) out(line);
       totals.push(report.summary);
       if (report.summary.failed > 0 || report.staleExpectations.length > 0) failed = true;
     }
+    await writeMatrix(opts.reportDir, reports);
     const sum = (k: keyof Summary): number => totals.reduce((n, s) => n + s[k], 0);
     out(`reports written to ${opts.reportDir}/`);
     const detail = [sum('expectedFailures') && `${sum('expectedFailures')} known deviations`, sum('notApplicable') && `${sum('notApplicable')} not applicable`, sum('errors') && `${sum('errors')} errors`, sum('unexpectedPasses') && `${sum('unexpectedPasses')} unexpected passes`].filter(Boolean);

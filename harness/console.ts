@@ -1,6 +1,8 @@
 // Console output: reads like the report, one line per case and TLS version,
 // grouped by family; the summary line is printed last by the CLI.
+import { formatBaseline } from './baseline.ts';
 import { FAMILIES } from './case.ts';
+import { visible } from './report-document.ts';
 import type { ServerReport } from './report.ts';
 import type { CaseResult } from './runner.ts';
 
@@ -17,10 +19,44 @@ export function formatResults(report: ServerReport): string[] {
     lines.push(`  ${family}`);
     for (const r of rows) {
       const detail = r.verdict === 'pass' ? r.message.replace(/^[^:]*: /, '') : r.verdict === 'expected-fail' ? `known deviation: ${r.reason ?? ''}` : r.message;
-      lines.push(`    ${MARK[r.verdict]} ${r.title} — TLS ${r.tls}: ${detail}`);
+      lines.push(visible(`    ${MARK[r.verdict]} ${r.title} — TLS ${r.tls}: ${detail}`));
     }
   }
   if (report.staleExpectations.length > 0) lines.push(`  stale expectations (match no case; remove them): ${report.staleExpectations.join(', ')}`);
+  if (report.baseline) lines.push(...formatBaseline(report.baseline));
   return lines;
 }
 
+/** Where live progress goes: a stream that may be a terminal. */
+export interface ProgressStream {
+  isTTY?: boolean;
+  write(text: string): unknown;
+}
+
+/** A live progress count on one terminal line. */
+export interface Progress {
+  /** Counts one finished case run. */
+  tick(result: Pick<CaseResult, 'id' | 'tls' | 'verdict'>): void;
+  /** Clears the line before the results are printed. */
+  done(): void;
+}
+
+/** True when live progress should be drawn: a terminal and not CI. */
+export function wantsProgress(stream: ProgressStream, env: NodeJS.ProcessEnv = process.env): boolean {
+  return stream.isTTY === true && (env['CI'] === undefined || env['CI'] === '' || env['CI'] === 'false');
+}
+
+/** A progress counter for `total` case runs of one server; silent unless `wantsProgress`. */
+export function createProgress(server: string, total: number, stream: ProgressStream, env: NodeJS.ProcessEnv = process.env): Progress {
+  if (!wantsProgress(stream, env)) return { tick: () => undefined, done: () => undefined };
+  let n = 0;
+  let failed = 0;
+  return {
+    tick: (r) => {
+      n += 1;
+      if (r.verdict === 'fail' || r.verdict === 'error' || r.verdict === 'unexpected-pass') failed += 1;
+      stream.write(`\r\x1b[2K${server}: ${n}/${total}${failed > 0 ? ` (${failed} failed)` : ''} ${MARK[r.verdict]} ${r.id} TLS ${r.tls}`);
+    },
+    done: () => { if (n > 0) stream.write('\r\x1b[2K'); },
+  };
+}

@@ -2,7 +2,14 @@
 // never reach them (the PKI appears as summaries and replay commands only).
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { CATALOGUE } from '../spec/index.ts';
+import type { BaselineDiff } from './baseline.ts';
 import { HarnessError } from './errors.ts';
+import { buildServerDoc, type CaseLookup } from './report-content.ts';
+import { anchorOf } from './report-document.ts';
+import { renderHtml, renderMatrix } from './report-html.ts';
+import { renderJunit } from './report-junit.ts';
+import { renderMarkdown } from './report-markdown.ts';
 import type { CaseResult } from './runner.ts';
 import type { Capability } from './types.ts';
 
@@ -25,6 +32,10 @@ export interface ServerReport {
   /** Expectation entries that matched no case. */
   staleExpectations: string[];
   cases: CaseResult[];
+  /** Wall-clock milliseconds of the whole run of this server. */
+  totalMs?: number;
+  /** Changes since the --baseline report, when one was given. */
+  baseline?: BaselineDiff;
 }
 
 /** Counts verdicts: failed = fail + error + unexpected-pass; skipped = not-applicable + expected-fail. */
@@ -59,11 +70,46 @@ export async function prepareReportDir(dir: string): Promise<void> {
   }
 }
 
-/** Writes `<dir>/<server>/report.json`; returns the paths written. */
-export async function writeServerReport(dir: string, report: ServerReport): Promise<string[]> {
+/** Options of the report writers. */
+export interface WriteOptions {
+  /** Case metadata by id; default: the built-in catalogue. */
+  lookup?: CaseLookup;
+  /** Tool version shown in report.md. */
+  version?: string;
+}
+
+/** The catalogue as a lookup. */
+export const catalogueLookup: CaseLookup = (id) => CATALOGUE.find((c) => c.id === id);
+
+/** Writes report.json, report.md, report.html and junit.xml under `<dir>/<server>/`; returns the paths written. */
+export async function writeServerReport(dir: string, report: ServerReport, opts: WriteOptions = {}): Promise<string[]> {
   const serverDir = path.join(dir, report.server);
   await mkdir(serverDir, { recursive: true });
-  const json = path.join(serverDir, 'report.json');
-  await writeFile(json, JSON.stringify(report, null, 2) + '\n');
-  return [json];
+  const doc = buildServerDoc(report, {
+    lookup: opts.lookup ?? catalogueLookup, timings: true,
+    ...(report.baseline ? { baseline: report.baseline } : {}), ...(opts.version ? { version: opts.version } : {}),
+  });
+  const files: [string, string][] = [
+    ['report.json', JSON.stringify(report, null, 2) + '\n'],
+    ['report.md', renderMarkdown(doc)],
+    ['report.html', renderHtml(doc, { href: '../index.html', text: '← the matrix of every server in this run' })],
+    ['junit.xml', renderJunit(report)],
+  ];
+  const written: string[] = [];
+  for (const [name, text] of files) {
+    const file = path.join(serverDir, name);
+    await writeFile(file, text);
+    written.push(file);
+  }
+  return written;
+}
+
+/** Writes `<dir>/index.html`, the matrix of every server of the run; returns its path. */
+export async function writeMatrix(dir: string, reports: readonly ServerReport[]): Promise<string> {
+  const file = path.join(dir, 'index.html');
+  await writeFile(file, renderMatrix(reports, {
+    href: (server, id) => `${encodeURIComponent(server)}/report.html#${anchorOf(id)}`,
+    serverHref: (server) => `${encodeURIComponent(server)}/report.html`,
+  }));
+  return file;
 }

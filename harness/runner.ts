@@ -42,6 +42,8 @@ export interface CaseResult {
   /** How many openssl processes built the PKI, and how long they took. */
   openssl: { processes: number; ms: number };
   ms: number;
+  /** When the case run started (ISO 8601); relates the PKI's dates to the run. */
+  startedAt: string;
 }
 
 /** Options of one run of the catalogue. */
@@ -150,8 +152,9 @@ export function curlCommand(client: string | null, tls: TlsVersion | 'legacy', r
   else argv.push(`--tlsv${tls}`, '--tls-max', tls);
   for (const [k, v] of Object.entries(request.headers ?? {})) argv.push('-H', `${k}: ${v}`);
   if (request.method && request.method !== 'GET') argv.push('-X', request.method);
-  argv.push('--path-as-is', '--resolve', 'localhost:$PORT:127.0.0.1');
-  return argv.map(shellQuote).join(' ') + ` "https://localhost:$PORT${request.path ?? '/'}"`;
+  argv.push('--path-as-is');
+  // $PORT stays outside single quotes so the shell expands it.
+  return argv.map(shellQuote).join(' ') + ` --resolve "localhost:$PORT:127.0.0.1" "https://localhost:$PORT${request.path ?? '/'}"`;
 }
 
 /** Runs one case under one TLS version. Throws only HarnessErrors that must end the run. */
@@ -160,6 +163,7 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: RunOpt
   const adapter = opts.adapter;
   const base = {
     id: def.id, title: def.title, family: def.family, severity: def.severity, core: def.core === true, tls, expected: def.expected,
+    startedAt: new Date().toISOString(),
   };
   const missing = (def.requires ?? []).filter((c) => !adapter.capabilities.includes(c));
   if (missing.length > 0) {
@@ -300,7 +304,7 @@ async function runTeardown(teardown: (() => Promise<void>)[]): Promise<string | 
   return first;
 }
 
-function judge(def: CaseDefinition, tls: TlsVersion, expectations: Expectations, base: Pick<CaseResult, 'id' | 'title' | 'family' | 'severity' | 'core' | 'tls' | 'expected'>,
+function judge(def: CaseDefinition, tls: TlsVersion, expectations: Expectations, base: Pick<CaseResult, 'id' | 'title' | 'family' | 'severity' | 'core' | 'tls' | 'expected' | 'startedAt'>,
   checks: Check[], failure: string | undefined, logLines: string[], pki: BuiltPki | undefined, ms: number): CaseResult {
   const failed = checks.find((c) => !c.ok);
   const deciding = failed ?? checks.find((c) => c.observation) ?? checks[0];

@@ -1,0 +1,93 @@
+// Makes results deterministic for committed documentation: serial numbers,
+// random names and canaries become stable placeholders, timestamps, ports,
+// process ids, timings and temp paths are removed, and the PKI's dates become
+// `date` expressions relative to when the replay script runs.
+import os from 'node:os';
+import type { ServerReport } from './report.ts';
+import type { CaseResult } from './runner.ts';
+
+/** Snaps an offset in seconds to whole minutes when it is close to one (the build runs a moment after the case starts). */
+function snapOffset(seconds: number): number {
+  const minutes = Math.round(seconds / 60) * 60;
+  return Math.abs(seconds - minutes) <= 20 ? minutes : Math.round(seconds);
+}
+
+function parseAsn1(digits: string, twoDigitYear: boolean): number {
+  const full = twoDigitYear ? `20${digits}` : digits;
+  const [y, mo, d, h, mi, s] = [full.slice(0, 4), full.slice(4, 6), full.slice(6, 8), full.slice(8, 10), full.slice(10, 12), full.slice(12, 14)].map(Number);
+  return Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 1, h ?? 0, mi ?? 0, s ?? 0);
+}
+
+/** Replaces the absolute dates of a replay script with expressions relative to the time it runs. */
+export function relativizeDates(replay: string, startedAt: string): string {
+  const start = Date.parse(startedAt);
+  if (!replay || Number.isNaN(start)) return replay;
+  const expr = (digits: string, twoDigitYear: boolean): string => {
+    const offset = snapOffset((parseAsn1(digits, twoDigitYear) - start) / 1000);
+    const sign = offset < 0 ? '-' : '+';
+    return `$(date -u -d @$((T0 ${sign} ${Math.abs(offset)})) +%${twoDigitYear ? 'y' : 'Y'}%m%d%H%M%SZ)`;
+  };
+  const replaceDates = (text: string): string => text
+    .replace(/(?<![0-9A-Za-z])(\d{14})Z(?![0-9A-Za-z])/g, (_, d: string) => expr(d, false))
+    .replace(/(?<![0-9A-Za-z])(\d{12})Z(?![0-9A-Za-z])/g, (_, d: string) => expr(d, true));
+  // Heredocs are quoted (no expansion): unquote the ones that now hold a date expression.
+  const out = replay.replace(/<<'(\w+)'\n([\s\S]*?)\n\1\n/g, (whole, marker: string, body: string) => {
+    const changed = replaceDates(body);
+    if (changed === body || /[`\\$]/.test(body)) return whole;
+    return `<<${marker}\n${changed}\n${marker}\n`;
+  });
+  const lines = replaceDates(out).split('\n');
+  if (!lines.some((l) => l.includes('$((T0 '))) return replay;
+  const at = lines.findIndex((l) => l.startsWith('set -'));
+  lines.splice(at + 1, 0, '# dates are relative to now, as when the suite built this PKI', 'T0=$(date +%s)');
+  return lines.join('\n');
+}
+
+/** Text rules applied to every string of a stable result. */
+const RULES: [RegExp, string][] = [
+  [/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?/g, 'TIME'],
+  [/\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}/g, 'TIME'],
+  [/\[\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\]/g, '[TIME]'],
+  [/\[[A-Z][a-z]{2} [A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)? \d{4}\]/g, '[TIME]'],
+  [/\b[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT\b/g, 'TIME'],
+  // Epoch milliseconds of the years 2020 to 2033 (JSON loggers).
+  [/(?<![\d.])1[6-9]\d{11}(?![\d.])/g, 'TIME'],
+  [/\b(127\.0\.0\.1|localhost|\[::1\]):\d{2,5}\b/g, '$1:PORT'],
+  [/\b(port) \d{2,5}\b/g, '$1 PORT'],
+  [/\b\d+#\d+: \*\d+/g, 'PID#TID: *N'],
+  [/\[pid \d+(?::tid \d+)?\]/g, '[pid PID]'],
+  [/\bpid[= ]\d+\b/g, 'pid PID'],
+];
+
+/** A stable copy of one result: the same content, minus everything that differs between runs. */
+export function stabilizeResult(result: CaseResult, extraPaths: readonly string[] = []): CaseResult {
+  const copy: CaseResult = { ...result, replay: relativizeDates(result.replay, result.startedAt), ms: 0, startedAt: '', openssl: { processes: result.openssl.processes, ms: 0 } };
+  copy.checks = result.checks.map((c) => (c.observation ? { ...c, observation: { ...c.observation, ms: 0 } } : { ...c }));
+  // The replay goes first so placeholders are numbered the same way whatever the checks say.
+  const { replay, ...rest } = copy;
+  let text = JSON.stringify({ replay, ...rest });
+  // Serial numbers: 16 upper-case hex digits, renumbered in order of appearance.
+  const serials = new Map<string, string>();
+  text = text.replace(/(?<=^|0x|\\[tn]|[^0-9A-Za-z])[0-9A-F]{16}(?![0-9A-Za-z])/g, (s) => {
+    if (!serials.has(s)) serials.set(s, `10000000000000${String(serials.size + 1).padStart(2, '0')}`);
+    return serials.get(s) ?? s;
+  });
+  // Random suffixes (canary-<hex>, mail-server-<hex>): renumbered, same length.
+  const tokens = new Map<string, string>();
+  text = text.replace(/(?<=-)[0-9a-f]{8,}(?![0-9A-Za-z])/g, (s) => {
+    if (!tokens.has(s)) tokens.set(s, String(tokens.size + 1).padStart(s.length, '0'));
+    return tokens.get(s) ?? s;
+  });
+  for (const [rule, by] of RULES) text = text.replace(rule, by);
+  for (const dir of [...extraPaths, os.tmpdir()].filter((d) => d.length > 1)) {
+    const escaped = JSON.stringify(dir).slice(1, -1).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    text = text.replace(new RegExp(`${escaped}(?:/[^\\s"':]*)?`, 'g'), 'PATH');
+  }
+  return JSON.parse(text) as CaseResult;
+}
+
+/** A stable copy of one server's report. */
+export function stabilizeReport(report: ServerReport, extraPaths: readonly string[] = []): ServerReport {
+  const { totalMs: _totalMs, baseline: _baseline, ...rest } = report;
+  return { ...rest, capabilities: [...report.capabilities], cases: report.cases.map((r) => stabilizeResult(r, extraPaths)) };
+}

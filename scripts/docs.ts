@@ -1,0 +1,59 @@
+// npm run docs: runs every built-in server against the whole catalogue and
+// regenerates docs/ (conformance.md, conformance.html, index.html, results.json)
+// from stable results. Exit 2 with one line when a server cannot be run.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CATALOGUE } from '../spec/index.ts';
+import { resolveAdapter } from '../harness/adapters.ts';
+import { isHarnessError, messageOf } from '../harness/errors.ts';
+import { loadExpectations, staleEntries } from '../harness/expectations.ts';
+import { catalogueLookup, summarize, type ServerReport } from '../harness/report.ts';
+import { packDocsData, renderDocs } from '../harness/report-docs.ts';
+import { stabilizeReport } from '../harness/report-stable.ts';
+import { runCases } from '../harness/runner.ts';
+import { BUILT_IN_NAMES } from '../harness/servers/index.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Runs every built-in server and returns stable reports. */
+export async function collectStableReports(names: readonly string[] = BUILT_IN_NAMES): Promise<ServerReport[]> {
+  const reports: ServerReport[] = [];
+  for (const name of names) {
+    const adapter = await resolveAdapter(name);
+    const expectations = await loadExpectations(path.join(ROOT, 'expectations', `${name}.json`), true);
+    const cases = await runCases({ adapter, cases: CATALOGUE, expectations });
+    const report: ServerReport = {
+      server: adapter.name, capabilities: adapter.capabilities, summary: summarize(cases),
+      staleExpectations: staleEntries(expectations, CATALOGUE.map((c) => c.id)), cases,
+    };
+    reports.push(stabilizeReport(report, [ROOT]));
+    process.stderr.write(`docs: ${name}: ${report.summary.passed} passed, ${report.summary.failed} failed, ${report.summary.skipped} skipped\n`);
+  }
+  return reports;
+}
+
+/** Writes docs/; returns the files whose content changed. */
+export async function writeDocs(files: Record<string, string>, dir = path.join(ROOT, 'docs')): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const changed: string[] = [];
+  for (const [name, text] of Object.entries(files)) {
+    const file = path.join(dir, name);
+    const old = await readFile(file, 'utf8').catch(() => undefined);
+    if (old === text) continue;
+    await writeFile(file, text);
+    changed.push(name);
+  }
+  return changed;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    const data = packDocsData(await collectStableReports());
+    const changed = await writeDocs(renderDocs(data, catalogueLookup));
+    process.stdout.write(changed.length > 0 ? `docs: updated ${changed.map((f) => `docs/${f}`).join(', ')}\n` : 'docs: up to date\n');
+  } catch (error) {
+    process.stderr.write(`docs: ${isHarnessError(error) ? error.oneLine() : messageOf(error)}\n`);
+    process.exitCode = 2;
+  }
+}

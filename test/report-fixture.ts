@@ -1,0 +1,69 @@
+// One run shared by the report tests: the invoice server and two broken
+// variants over the whole catalogue, reports written to a temp dir. Expensive,
+// so made once per process and removed when mocha exits.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import tmp from 'tmp-promise';
+import { anchorOf } from '../harness/report-document.ts';
+import { CATALOGUE } from '../spec/index.ts';
+import { loadExpectations, parseExpectations } from '../harness/expectations.ts';
+import { summarize, writeMatrix, writeServerReport, type ServerReport } from '../harness/report.ts';
+import { runCases } from '../harness/runner.ts';
+import { BROKEN_SERVERS } from '../harness/servers/broken.ts';
+import invoice from '../harness/servers/invoice.ts';
+import type { ServerAdapter } from '../harness/types.ts';
+
+/** The shared run. */
+export interface ReportRun {
+  dir: string;
+  reports: ServerReport[];
+  /** Every file written, by path relative to dir. */
+  files: string[];
+}
+
+let shared: Promise<ReportRun> | undefined;
+
+function broken(name: string): ServerAdapter {
+  const found = BROKEN_SERVERS.find((b) => b.adapter.name === name);
+  if (!found) throw new Error(`broken server ${name} is missing`);
+  return found.adapter;
+}
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Runs invoice over the catalogue (with its expectations file, as the CLI does), then on the core cases broken-no-reject (fails refusals) and broken-crl-dropped (its failure declared a known deviation). */
+export function reportRun(): Promise<ReportRun> {
+  shared ??= (async () => {
+    tmp.setGracefulCleanup();
+    const { path: dir } = await tmp.dir({ prefix: 'mtls-reports-', unsafeCleanup: true });
+    const core = CATALOGUE.filter((c) => c.core === true);
+    const servers: [ServerAdapter, string | undefined, typeof CATALOGUE][] = [
+      [invoice, undefined, CATALOGUE],
+      [broken('broken-no-reject'), '{}', core],
+      [broken('broken-crl-dropped'), JSON.stringify({ 'revocation::revoked-leaf': 'loads no CRL: deliberately broken to show a known deviation' }), core],
+    ];
+    const reports: ServerReport[] = [];
+    const files: string[] = [];
+    for (const [adapter, expectationsJson, catalogue] of servers) {
+      const expectations = expectationsJson === undefined
+        ? await loadExpectations(path.join(ROOT, 'expectations', `${adapter.name}.json`), true)
+        : parseExpectations(expectationsJson, `${adapter.name}.json`);
+      const cases = await runCases({ adapter, cases: catalogue, expectations });
+      const report: ServerReport = { server: adapter.name, capabilities: adapter.capabilities, summary: summarize(cases), staleExpectations: [], cases };
+      for (const file of await writeServerReport(dir, report, { version: '0.0.0-test' })) files.push(file.slice(dir.length + 1));
+      reports.push(report);
+    }
+    files.push((await writeMatrix(dir, reports)).slice(dir.length + 1));
+    return { dir, reports, files };
+  })();
+  return shared;
+}
+
+/** The bash blocks of one case's section of a report.md, in order. */
+export function bashBlocks(md: string, id: string): string[] {
+  const start = md.indexOf(`<a id="${anchorOf(id)}"></a>`);
+  if (start < 0) throw new Error(`no section for ${id}`);
+  const end = md.indexOf('<a id="', start + 10);
+  const section = md.slice(start, end < 0 ? undefined : end);
+  return [...section.matchAll(/```bash\n([\s\S]*?)\n```/g)].map((m) => `${m[1] ?? ''}\n`);
+}
