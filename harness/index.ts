@@ -8,7 +8,7 @@ export { PkiBuilder } from './pki.ts';
 export type { BuiltCert, BuiltCrl, BuiltPki, CertRef, CrlRef, KeySpec, Digest } from './pki.ts';
 export { probe, describeObservation, sendRaw, holdStalled, captureClientHello } from './probe.ts';
 export type { Identity, ProbeOptions, ProbeRequest, ProbeResult, RawOptions, RawResult, StalledConnections } from './probe.ts';
-export { escapeLogValue, hasRawControl, namesToken, physicalLines, recordsAcceptance, waitForLog } from './logs.ts';
+export { escapeLogValue, hasRawControl, namesToken, physicalLines, recordsAcceptance, waitForLines, waitForLog } from './logs.ts';
 export { runCases, runCase } from './runner.ts';
 export type { CaseResult, RunOptions, Verdict } from './runner.ts';
 export { HarnessError } from './errors.ts';

@@ -20,13 +20,18 @@ export function hasRawControl(line: string): boolean {
 
 /** Polls `server.logs()` until `match` finds a line or `timeoutMs` passes; returns the line or undefined. */
 export async function waitForLog(server: RunningServer, match: (line: string) => boolean, timeoutMs = 5_000): Promise<{ line?: string; lines: string[] }> {
+  let line: string | undefined;
+  const lines = await waitForLines(server, (all) => (line = all.find(match)) !== undefined, timeoutMs);
+  return line === undefined ? { lines } : { line, lines };
+}
+
+/** Polls `server.logs()` until `done` holds for the whole log or `timeoutMs` passes; returns the last lines read. */
+export async function waitForLines(server: RunningServer, done: (lines: readonly string[]) => boolean, timeoutMs = 5_000): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   let delay = 10;
   for (;;) {
     const lines = await server.logs();
-    const line = lines.find(match);
-    if (line !== undefined) return { line, lines };
-    if (Date.now() >= deadline) return { lines };
+    if (done(lines) || Date.now() >= deadline) return lines;
     // A poll interval, not a readiness sleep: real servers flush access logs on their own schedule.
     await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(1, deadline - Date.now()))));
     delay = Math.min(delay * 2, 200);
