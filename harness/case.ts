@@ -65,6 +65,8 @@ export interface CaseDefinition {
   setup?: SetupOverrides;
   /** Custom steps; default: probe 'client' once and judge it against `expected`. */
   run?: (t: CaseContext) => Promise<void>;
+  /** Takes seconds (it waits for a clock boundary, generates large keys or sends a burst): the runner starts it first so it overlaps the quick cases. */
+  slow?: boolean;
   /** Bound on the whole run of this case; default 30 s. */
   timeoutMs?: number;
 }

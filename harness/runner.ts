@@ -75,13 +75,15 @@ export async function runCases(opts: RunOptions): Promise<CaseResult[]> {
     for (const tls of runs) tasks.push({ def, tls });
   }
   const results: CaseResult[] = new Array<CaseResult>(tasks.length);
+  // Longest first, so the slow cases overlap the quick ones instead of trailing them; results keep catalogue order.
+  const order = tasks.map((_, i) => i).sort((a, b) => Number(tasks[b]?.def.slow === true) - Number(tasks[a]?.def.slow === true));
   let next = 0;
   let fatal: unknown;
   const worker = async (): Promise<void> => {
     while (fatal === undefined && !opts.signal?.aborted) {
-      const index = next++;
-      const task = tasks[index];
-      if (!task) return;
+      const index = order[next++];
+      const task = index === undefined ? undefined : tasks[index];
+      if (!task || index === undefined) return;
       try {
         const result = await runCase(task.def, task.tls, opts);
         results[index] = result;

@@ -95,6 +95,7 @@ export default [
     id: 'authorization::path-canonicalisation',
     title: 'refuses every spelling of the protected path that it routes to the protected resource',
     family: 'authorization', severity: 'critical',
+    slow: true,
     expected: 'reject',
     requires: ['path-authz'],
     policy: 'A spelling answered 404 is not a bypass; a spelling that reaches the invoice must be refused without a certificate, as the canonical path is.',
