@@ -1,6 +1,7 @@
 // One run shared by the report tests: the invoice server and two broken
 // variants over the whole catalogue, reports written to a temp dir. Expensive,
 // so made once per process and removed when mocha exits.
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import tmp from 'tmp-promise';
@@ -19,6 +20,23 @@ export interface ReportRun {
   reports: ServerReport[];
   /** Every file written, by path relative to dir. */
   files: string[];
+  /** A 48-character slice of the base64 body of every private key the invoice runs created. */
+  keyBodies: string[];
+}
+
+/** Wraps an adapter so that start() collects the base64 bodies of every key in the case directory. */
+function collectingKeys(adapter: ServerAdapter, into: Set<string>): ServerAdapter {
+  return {
+    ...adapter,
+    start: async (setup) => {
+      const caseDir = path.dirname(setup.dir);
+      for (const file of (await readdir(caseDir)).filter((f) => f.endsWith('.key'))) {
+        const body = (await readFile(path.join(caseDir, file), 'utf8')).replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+        into.add(body.slice(16, 64));
+      }
+      return adapter.start(setup);
+    },
+  };
 }
 
 let shared: Promise<ReportRun> | undefined;
@@ -37,8 +55,9 @@ export function reportRun(): Promise<ReportRun> {
     tmp.setGracefulCleanup();
     const { path: dir } = await tmp.dir({ prefix: 'mtls-reports-', unsafeCleanup: true });
     const core = CATALOGUE.filter((c) => c.core === true);
+    const keyBodies = new Set<string>();
     const servers: [ServerAdapter, string | undefined, typeof CATALOGUE][] = [
-      [invoice, undefined, CATALOGUE],
+      [collectingKeys(invoice, keyBodies), undefined, CATALOGUE],
       [broken('broken-no-reject'), '{}', core],
       [broken('broken-crl-dropped'), JSON.stringify({ 'revocation::revoked-leaf': 'loads no CRL: deliberately broken to show a known deviation' }), core],
     ];
@@ -54,7 +73,7 @@ export function reportRun(): Promise<ReportRun> {
       reports.push(report);
     }
     files.push((await writeMatrix(dir, reports)).slice(dir.length + 1));
-    return { dir, reports, files };
+    return { dir, reports, files, keyBodies: [...keyBodies] };
   })();
   return shared;
 }
