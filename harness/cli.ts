@@ -1,6 +1,7 @@
 // The command line (DESIGN.md §3): parse, select cases, run them against one or
 // more servers, write reports, print the summary last, exit 0 / 1 / 2.
 import { readFile } from 'node:fs/promises';
+import { constants } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -12,7 +13,9 @@ import { HarnessError, isHarnessError, messageOf } from './errors.ts';
 import { loadExpectations, NO_EXPECTATIONS, staleEntries, type Expectations } from './expectations.ts';
 import { checkOpenssl } from './openssl.ts';
 import { prepareReportDir, summarize, writeServerReport, type ServerReport, type Summary } from './report.ts';
-import { runCases } from './runner.ts';
+import { runCases, STOP_TIMEOUT_MS } from './runner.ts';
+import { formatDuration, parseDuration } from './durations.ts';
+import { killDescendantsNow } from './processes.ts';
 import { BUILT_IN_NAMES } from './servers/index.ts';
 import { formatResults } from './console.ts';
 import type { ServerAdapter, TlsVersion } from './types.ts';
@@ -43,10 +46,20 @@ Results:
   --report-dir <dir>        where reports go (default ./reports)
   --concurrency <n>         case runs in flight at once (default 4)
   --debug                   stack traces for harness faults
+
+Time bounds (a hung server gives its case an error verdict; the run goes on):
+  --start-timeout <time>    bound on a server's start (default 15s)
+  --stop-timeout <time>     bound on a server's stop (default 10s)
+  --case-timeout <time>     bound on one case under one TLS version (default 30s)
+  --run-timeout <time>      bound on the whole run, exit 2 when it runs out (default 30m)
   --help, --version
 
 Exit codes: 0 every case met its expectation; 1 a conformance failure or an
-unexpected pass; 2 the run could not be carried out.`;
+unexpected pass; 2 the run could not be carried out; 130 / 143 interrupted by
+SIGINT / SIGTERM (servers stopped, temp dirs removed).`;
+
+/** Default bound on a whole run. */
+const RUN_TIMEOUT_MS = 30 * 60_000;
 
 /** Parsed command line. */
 export interface CliOptions {
@@ -65,6 +78,14 @@ export interface CliOptions {
   help: boolean;
   version: boolean;
   debug: boolean;
+  /** Bound on a server's start, ms. */
+  startTimeoutMs?: number;
+  /** Bound on a server's stop, ms. */
+  stopTimeoutMs?: number;
+  /** Bound on one case, ms. */
+  caseTimeoutMs?: number;
+  /** Bound on the whole run, ms. */
+  runTimeoutMs: number;
 }
 
 function usage(message: string, hint = 'see mtls-conformance --help'): HarnessError {
@@ -84,6 +105,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         'reload-signal': { type: 'string' }, 'ready-timeout': { type: 'string' },
         grep: { type: 'string' }, family: { type: 'string' }, tls: { type: 'string' }, expectations: { type: 'string' },
         'report-dir': { type: 'string' }, concurrency: { type: 'string' },
+        'start-timeout': { type: 'string' }, 'stop-timeout': { type: 'string' }, 'case-timeout': { type: 'string' }, 'run-timeout': { type: 'string' },
         list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }, debug: { type: 'boolean' },
       },
     });
@@ -96,7 +118,12 @@ export function parseCli(argv: readonly string[]): CliOptions {
     reportDir: v['report-dir'] ?? 'reports',
     concurrency: 4,
     list: v.list === true, help: v.help === true, version: v.version === true, debug: v.debug === true,
+    runTimeoutMs: v['run-timeout'] === undefined ? RUN_TIMEOUT_MS : parseDuration('run-timeout', v['run-timeout']),
   };
+  if (v['start-timeout'] !== undefined) opts.startTimeoutMs = parseDuration('start-timeout', v['start-timeout']);
+  if (v['stop-timeout'] !== undefined) opts.stopTimeoutMs = parseDuration('stop-timeout', v['stop-timeout']);
+  if (v['case-timeout'] !== undefined) opts.caseTimeoutMs = parseDuration('case-timeout', v['case-timeout']);
+  if (v['report-dir'] !== undefined && v['report-dir'].trim() === '') throw usage('--report-dir is empty', 'pass a directory path, e.g. --report-dir reports');
   if (v.server !== undefined && v['server-cmd'] !== undefined) throw usage('--server and --server-cmd were both given', 'use one of them');
   if (v['server-cmd'] !== undefined) opts.serverCmd = v['server-cmd'];
   for (const flag of ['capabilities', 'reload-signal', 'ready-timeout'] as const) {
@@ -151,16 +178,75 @@ async function adapterExpectations(opts: CliOptions, adapter: ServerAdapter, bui
 export async function main(argv: readonly string[], out: (line: string) => void = (l) => process.stdout.write(l + '\n'), err: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<number> {
   let debug = argv.includes('--debug');
   const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => {
-    err(`mtls-conformance: ${signal} received; stopping servers and removing temp dirs`);
-    controller.abort();
+  // Why the run was cut short, once it was: a signal or the run's time bound.
+  let stopped: { signal: NodeJS.Signals } | { runTimeoutMs: number } | undefined;
+  let graceMs = STOP_TIMEOUT_MS + 5_000;
+  let watchdog: NodeJS.Timeout | undefined;
+  let runTimer: NodeJS.Timeout | undefined;
+  const stoppedCode = (): number => (stopped && 'signal' in stopped ? 128 + (constants.signals[stopped.signal] ?? 0) : 2);
+  // Cleanup that itself hangs must not hang the suite: kill what is left; tmp's exit hook removes the temp dirs.
+  const forceExit = (why: string): void => {
+    const killed = killDescendantsNow();
+    err(`mtls-conformance: ${why}; killed ${killed.length} remaining child processes and exiting`);
+    process.exit(stoppedCode());
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const abort = (why: NonNullable<typeof stopped>): void => {
+    if (stopped) return;
+    stopped = why;
+    controller.abort();
+    watchdog = setTimeout(() => { forceExit(`cleanup did not finish within ${formatDuration(graceMs)}`); }, graceMs);
+    watchdog.unref();
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopped && 'signal' in stopped) {
+      forceExit(`second ${signal} received`);
+      return;
+    }
+    err(`mtls-conformance: ${signal} received; stopping servers and removing temp dirs (send it again to exit at once)`);
+    abort({ signal });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   tmp.setGracefulCleanup();
+  let code: number;
   try {
     const opts = parseCli(argv);
     debug = opts.debug;
+    graceMs = (opts.stopTimeoutMs ?? STOP_TIMEOUT_MS) + 5_000;
+    runTimer = setTimeout(() => { abort({ runTimeoutMs: opts.runTimeoutMs }); }, opts.runTimeoutMs);
+    runTimer.unref();
+    code = await runCli(opts, controller.signal, out);
+  } catch (error) {
+    code = 2;
+    if (stopped) {
+      // Reported below.
+    } else if (isHarnessError(error)) {
+      err(`mtls-conformance: ${error.oneLine()}`);
+      if (debug && error.stack) err(error.stack);
+    } else {
+      err(`mtls-conformance: internal error: ${messageOf(error).split('\n')[0] ?? ''}; rerun with --debug and report it`);
+      if (debug && error instanceof Error && error.stack) err(error.stack);
+    }
+  } finally {
+    clearTimeout(runTimer);
+    clearTimeout(watchdog);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (stopped && 'signal' in stopped) {
+    err(`mtls-conformance: interrupted by ${stopped.signal}; servers stopped and temp dirs removed, no report written for the unfinished server`);
+    return stoppedCode();
+  }
+  if (stopped) {
+    err(`mtls-conformance: the run did not finish within ${formatDuration(stopped.runTimeoutMs)}; servers stopped and temp dirs removed; raise --run-timeout, or find the slow case with --grep and lower --case-timeout`);
+    return 2;
+  }
+  return code;
+}
+
+/** Everything after parsing: returns 0 or 1, throws HarnessErrors. */
+async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string) => void): Promise<number> {
+  {
     if (opts.help) { out(HELP); return 0; }
     if (opts.version) {
       const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -186,7 +272,12 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     const totals: Summary[] = [];
     let failed = false;
     for (const { adapter, expectations } of adapters) {
-      const results = await runCases({ adapter, cases, expectations, concurrency: opts.concurrency, signal: controller.signal, ...(opts.tls ? { tls: [opts.tls] } : {}) });
+      const results = await runCases({
+        adapter, cases, expectations, concurrency: opts.concurrency, signal, ...(opts.tls ? { tls: [opts.tls] } : {}),
+        ...(opts.startTimeoutMs !== undefined ? { startTimeoutMs: opts.startTimeoutMs } : {}),
+        ...(opts.stopTimeoutMs !== undefined ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
+        ...(opts.caseTimeoutMs !== undefined ? { caseTimeoutMs: opts.caseTimeoutMs } : {}),
+      });
       const report: ServerReport = {
         server: adapter.name, capabilities: adapter.capabilities, summary: summarize(results),
         staleExpectations: staleEntries(expectations, CATALOGUE.map((c) => c.id)), cases: results,
@@ -202,17 +293,5 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     if (detail.length > 0) out(`(${detail.join(', ')})`);
     out(`conformance: ${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped`);
     return failed ? 1 : 0;
-  } catch (error) {
-    if (isHarnessError(error)) {
-      err(`mtls-conformance: ${error.oneLine()}`);
-      if (debug && error.stack) err(error.stack);
-      return 2;
-    }
-    err(`mtls-conformance: internal error: ${messageOf(error)}; rerun with --debug and report it`);
-    if (debug && error instanceof Error && error.stack) err(error.stack);
-    return 2;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
 }
