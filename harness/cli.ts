@@ -1,6 +1,6 @@
 // The command line (DESIGN.md §3): parse, select cases, run them against one or
 // more servers, write reports, print the summary last, exit 0 / 1 / 2.
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -174,6 +174,25 @@ async function adapterExpectations(opts: CliOptions, adapter: ServerAdapter, bui
   return NO_EXPECTATIONS;
 }
 
+/** Creates a missing report dir one level at a time: a recursive mkdir spins forever on a path under /proc. */
+async function createReportDir(dir: string): Promise<void> {
+  const missing: string[] = [];
+  const fail = (code: string, at: string): HarnessError => new HarnessError('ERR_MTLS_REPORT_DIR',
+    `report dir ${dir} cannot be created (${code}${code === 'ENOTDIR' ? ': part of its path is a file' : ''} at ${at})`, 'pass --report-dir a directory path you can write to');
+  for (let current = path.resolve(dir); ;) {
+    const error = await stat(current).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+    if (error === undefined) break;
+    if (error.code !== 'ENOENT') throw fail(error.code ?? 'error', current);
+    missing.unshift(current);
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const level of missing) {
+    await mkdir(level).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'EEXIST') throw fail(e.code ?? 'error', level); });
+  }
+}
+
 /** Runs the CLI; returns the exit code. Never throws. */
 export async function main(argv: readonly string[], out: (line: string) => void = (l) => process.stdout.write(l + '\n'), err: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<number> {
   let debug = argv.includes('--debug');
@@ -268,7 +287,12 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
       const adapter = await resolveAdapter(target.spec);
       adapters.push({ adapter, expectations: await adapterExpectations(opts, adapter, target.builtIn) });
     }
-    await prepareReportDir(opts.reportDir);
+    await createReportDir(opts.reportDir);
+    await prepareReportDir(opts.reportDir).catch((error: unknown) => {
+      if (isHarnessError(error)) throw error;
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      throw new HarnessError('ERR_MTLS_REPORT_DIR', `report dir ${opts.reportDir} cannot be used (${code}${code === 'ENOTDIR' ? ': part of its path is a file' : ''})`, 'pass --report-dir a directory path you can write to');
+    });
     const totals: Summary[] = [];
     let failed = false;
     for (const { adapter, expectations } of adapters) {

@@ -72,7 +72,7 @@ export const STOP_TIMEOUT_MS = 10_000;
 /** Default bound on one case. */
 export const CASE_TIMEOUT_MS = 30_000;
 /** How long teardown waits for an abandoned case body to settle before removing its directory. */
-const SETTLE_MS = 2_000;
+const SETTLE_MS = 1_000;
 /** The same wait when the run is interrupted or has failed: the process reaper ends what is still starting. */
 const ABORT_GRACE_MS = 250;
 /** Failed starts, with none succeeded, after which the server is taken as unable to start at all. */
@@ -369,14 +369,19 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
   return judge(def, tls, opts.expectations ?? NO_EXPECTATIONS, base, checks, failure, logLines, pki, Math.round(performance.now() - started));
 }
 
-/** True when something accepts TCP connections on 127.0.0.1:port within `ms`. */
-function isListening(port: number, ms = 1_000): Promise<boolean> {
+/**
+ * True when a server listens on 127.0.0.1:port: it accepts a connection and keeps it open for `holdMs`
+ * (a dying process's backlog accepts in the kernel and then resets).
+ */
+function isListening(port: number, holdMs = 250, connectMs = 1_000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
-    const done = (up: boolean): void => { clearTimeout(timer); socket.destroy(); resolve(up); };
-    const timer = setTimeout(() => { done(true); }, ms);
-    socket.once('connect', () => { done(true); });
-    socket.once('error', (error: NodeJS.ErrnoException) => { done(error.code !== 'ECONNREFUSED'); });
+    let timer = setTimeout(() => { done(true); }, connectMs);
+    function done(up: boolean): void { clearTimeout(timer); socket.destroy(); resolve(up); }
+    socket.once('connect', () => { clearTimeout(timer); timer = setTimeout(() => { done(true); }, holdMs); });
+    socket.once('error', (error: NodeJS.ErrnoException) => { done(error.code !== 'ECONNREFUSED' && error.code !== 'ECONNRESET'); });
+    socket.once('end', () => { done(false); });
+    socket.once('close', () => { done(false); });
   });
 }
 
