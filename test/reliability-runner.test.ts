@@ -11,6 +11,7 @@ import { isHarnessError } from '../harness/errors.ts';
 import { runCases } from '../harness/runner.ts';
 import invoice from '../harness/servers/invoice.ts';
 import type { RunningServer, ServerAdapter, ServerSetup } from '../harness/types.ts';
+import { describeChanges, type RunVerdicts } from '../scripts/flake.ts';
 
 /** What one start saw, for the isolation and hygiene checks. */
 interface StartRecord {
@@ -178,5 +179,22 @@ describe('aborting a run', function () {
     const results = await runCases({ adapter, cases: one, concurrency: 1 });
     expect(results.map((r) => r.verdict)).to.deep.equal(['error', 'pass']);
     expect(results[0]?.message).to.match(/start\(\) resolved to an object with port, not a RunningServer/);
+  });
+});
+
+describe('the flake report', function () {
+  const run = (entries: Record<string, string>): RunVerdicts => new Map(Object.entries(entries).map(([k, verdict]) => [k, { verdict, message: `${verdict} message` }]));
+
+  it('reports nothing when every run gave every case the same verdict', function () {
+    expect(describeChanges([run({ a: 'pass', b: 'fail' }), run({ a: 'pass', b: 'fail' })])).to.deep.equal([]);
+  });
+
+  it('reports a case whose verdict changed, with the odd runs and their message', function () {
+    const lines = describeChanges([run({ a: 'pass' }), run({ a: 'error' }), run({ a: 'pass' })]);
+    expect(lines).to.deep.equal(['changed: a: pass ×2, error ×1 (error in runs 2) — error message']);
+  });
+
+  it('reports a case missing from some runs', function () {
+    expect(describeChanges([run({ a: 'pass', b: 'pass' }), run({ a: 'pass' })])).to.deep.equal(['changed: b: pass ×1, missing ×1 (pass in runs 1) — pass message']);
   });
 });
