@@ -163,13 +163,22 @@ async function settle(promise: Promise<unknown> | undefined, ms: number): Promis
   await within(promise, ms, () => new Error('unsettled')).catch(() => undefined);
 }
 
-/** Bounds a promise; on timeout rejects with `what`. */
-async function within<T>(promise: Promise<T>, ms: number, what: () => Error): Promise<T> {
+/** Bounds a promise; on timeout rejects with `what`, on `signal` at once (its timer goes either way). */
+async function within<T>(promise: Promise<T>, ms: number, what: () => Error, signal?: AbortSignal): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(what()), ms); })]);
+    return await Promise.race([promise, new Promise<never>((_, reject) => {
+      timer = setTimeout(() => { reject(what()); }, ms);
+      if (signal) {
+        onAbort = () => { reject(abortReason(signal)); };
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      }
+    })]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
 }
 
@@ -392,7 +401,7 @@ class StartFailure extends Error {}
 async function startWithin(starting: Promise<RunningServer>, name: string, ms: number, signal: AbortSignal, starts: StartTally | undefined): Promise<RunningServer> {
   const begun = performance.now();
   try {
-    const running = await unlessAborted(within(starting, ms, () => new StartFailure(`server ${name} did not start within ${ms} ms: start() never resolved`)), signal);
+    const running = await within(starting, ms, () => new StartFailure(`server ${name} did not start within ${ms} ms: start() never resolved`), signal);
     const shape = running as Partial<RunningServer> | null | undefined;
     if (typeof shape !== 'object' || shape === null || typeof shape.port !== 'number' || !Number.isInteger(shape.port) || shape.port <= 0 || shape.port > 65535
       || typeof shape.stop !== 'function' || typeof shape.logs !== 'function') {

@@ -3,9 +3,8 @@
 // nothing of the user's deleted. One row per input; rows run as subprocesses.
 import { expect } from 'chai';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { fixtureAdapter, makeWorkspace, removeWorkspace, runCli, type Workspace } from './fixtures/run-cli.ts';
+import { fixtureAdapter, limit, SUBPROCESS_SLOTS, makeWorkspace, removeWorkspace, runCli, type Workspace } from './fixtures/run-cli.ts';
 
 /** One bad input: the arguments (built in the row's workspace), and the line it must produce. */
 interface Row {
@@ -96,28 +95,12 @@ const ROWS: Row[] = [
   },
 ];
 
-/** Runs at most `n` of the given tasks at once. */
-function limit(n: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let running = 0;
-  const queue: (() => void)[] = [];
-  return async <T>(task: () => Promise<T>): Promise<T> => {
-    if (running >= n) await new Promise<void>((resolve) => { queue.push(resolve); });
-    running += 1;
-    try {
-      return await task();
-    } finally {
-      running -= 1;
-      queue.shift()?.();
-    }
-  };
-}
-
 describe('bad input ends the run with exit 2 and one clear line', function () {
   const runs = new Map<string, Promise<{ exitCode: number | undefined; stdout: string; stderr: string; userFile: string | undefined }>>();
 
   before(function () {
     // Rows run a few at a time: each is a subprocess in a workspace of its own.
-    const slots = limit(Math.max(2, availableParallelism()));
+    const slots = limit(SUBPROCESS_SLOTS);
     for (const row of ROWS) {
       runs.set(row.input, slots(async () => {
         const ws = await makeWorkspace();
