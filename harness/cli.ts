@@ -132,6 +132,8 @@ export function parseCli(argv: readonly string[]): CliOptions {
   if (v.capabilities !== undefined) opts.capabilities = v.capabilities;
   if (v['reload-signal'] !== undefined) opts.reloadSignal = v['reload-signal'];
   if (v['ready-timeout'] !== undefined) opts.readyTimeout = v['ready-timeout'];
+  // A command adapter's own readiness wait must fit inside the suite's bound on a start.
+  if (opts.readyTimeout !== undefined && opts.startTimeoutMs === undefined) opts.startTimeoutMs = parseDuration('ready-timeout', opts.readyTimeout) + 5_000;
   if (v.grep !== undefined) {
     try {
       new RegExp(v.grep);
@@ -206,7 +208,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
   // Cleanup that itself hangs must not hang the suite: kill what is left; tmp's exit hook removes the temp dirs.
   const forceExit = (why: string): void => {
     const killed = killDescendantsNow();
-    err(`mtls-conformance: ${why}; killed ${killed.length} remaining child processes and exiting`);
+    err(`mtls-conformance: ${why}; killed ${killed.length} remaining child process${killed.length === 1 ? '' : 'es'} and exiting`);
     process.exit(stoppedCode());
   };
   const abort = (why: NonNullable<typeof stopped>): void => {

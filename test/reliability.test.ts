@@ -4,7 +4,7 @@
 // every port a fixture server listened on is closed. Scenarios run a few at a
 // time, each in a workspace of its own.
 import { expect } from 'chai';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fixtureAdapter, limit, makeWorkspace, removeWorkspace, runCli, SUBPROCESS_SLOTS, type CliRun, type CliRunOptions } from './fixtures/run-cli.ts';
 
@@ -35,10 +35,12 @@ interface Scenario {
   adapter: string;
   args: string[];
   options?: CliRunOptions;
+  /** Files the user already has in the report dir, relative to it. */
+  userFiles?: Record<string, string>;
 }
 
 const SCENARIOS = {
-  passes: { adapter: 'well-behaved', args: ONE },
+  passes: { adapter: 'well-behaved', args: ONE, userFiles: { 'notes.txt': 'mine\n', 'well-behaved/notes.txt': 'also mine\n', 'archive/2025/report.json': '{}\n' } },
   fails: { adapter: 'serves-anyone', args: ['--grep', 'trust::wrong-ca', '--tls', '1.3'] },
   throwsInStart: { adapter: 'throws-in-start', args: ONE },
   hangsInStart: { adapter: 'hangs-in-start', args: [...ONE, '--start-timeout', '500ms'] },
@@ -47,6 +49,7 @@ const SCENARIOS = {
   crashes: { adapter: 'crashes-mid-case', args: ONE },
   sigintInStart: { adapter: 'hangs-in-start', args: ONE, options: { interrupt: { event: 'listening', signal: 'SIGINT' } } },
   sigtermInProbe: { adapter: 'never-answers', args: ONE, options: { interrupt: { event: 'connected', signal: 'SIGTERM' } } },
+  secondSigint: { adapter: 'hangs-in-stop', args: ONE, options: { interrupt: { event: 'stop', signal: 'SIGINT', again: true } } },
   caseHangs: { adapter: 'never-answers', args: [...ONE, '--case-timeout', '700ms'] },
   runTooLong: { adapter: 'never-answers', args: [...ONE, '--run-timeout', '1s'] },
 } satisfies Record<string, Scenario>;
@@ -60,11 +63,15 @@ describe('nothing outlives a run', function () {
       outcomes.set(name, slots(async () => {
         const ws = await makeWorkspace();
         try {
+          for (const [file, text] of Object.entries(scenario.userFiles ?? {})) {
+            await mkdir(path.dirname(path.join(ws.reports, file)), { recursive: true });
+            await writeFile(path.join(ws.reports, file), text);
+          }
           const run = await runCli(ws, ['--server', fixtureAdapter(scenario.adapter), ...scenario.args, '--report-dir', ws.reports], scenario.options);
           const entries = await readdir(ws.reports, { recursive: true, withFileTypes: true }).catch(() => []);
           const reports = await Promise.all(entries.filter((e) => e.isFile()).map(async (e) => {
             const file = path.join(e.parentPath, e.name);
-            return { file, text: await readFile(file, 'utf8') };
+            return { file: path.relative(ws.reports, file), text: await readFile(file, 'utf8') };
           }));
           return { run, reports };
         } finally {
@@ -86,6 +93,16 @@ describe('nothing outlives a run', function () {
     expectNothingLeft(run);
     expect(reports.length).to.be.above(0);
     for (const r of reports) expect(r.text, r.file).to.not.include('PRIVATE KEY');
+  });
+
+  it("writes only inside its own subfolder of the report dir and leaves the user's files as they were", async function () {
+    const { reports } = await outcome('passes');
+    const before = SCENARIOS.passes.userFiles;
+    for (const [file, text] of Object.entries(before)) expect(reports.find((r) => r.file === file)?.text, file).to.equal(text);
+    // The matrix page (index.html) is the one file DESIGN.md puts at the top of the report dir.
+    const written = reports.map((r) => r.file).filter((f) => !(f in before));
+    expect(written.length).to.be.above(0);
+    expect(written.filter((f) => !f.startsWith(`well-behaved${path.sep}`) && f !== 'index.html')).to.deep.equal([]);
   });
 
   it('leaves nothing behind after a run that fails', async function () {
@@ -149,6 +166,15 @@ describe('nothing outlives a run', function () {
     expect(run.exitCode, run.stderr).to.equal(143);
     expect(run.stderr).to.match(/interrupted by SIGTERM/);
     // The probe's own bound is 5 s: an exit well within it shows the probe was cut short, not waited out.
+    expect(run.afterSignalMs).to.be.below(2_000);
+    expectNothingLeft(run);
+  });
+
+  it('exits at once on a second SIGINT while cleanup waits on a stop that hangs, and still leaves nothing', async function () {
+    const { run } = await outcome('secondSigint');
+    expect(run.exitCode, run.stderr).to.equal(130);
+    expect(run.stderr).to.match(/second SIGINT received; killed 1 remaining child process/);
+    // The stop bound is 10 s: an exit well within it shows the second signal was obeyed.
     expect(run.afterSignalMs).to.be.below(2_000);
     expectNothingLeft(run);
   });
