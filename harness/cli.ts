@@ -46,13 +46,13 @@ Results:
   --report-dir <dir>        where reports go (default ./reports)
   --concurrency <n>         case runs in flight at once (default 4)
   --debug                   stack traces for harness faults
+  --help, --version
 
 Time bounds (a hung server gives its case an error verdict; the run goes on):
-  --start-timeout <time>    bound on a server's start (default 15s)
+  --start-timeout <time>    bound on a server's start (default 15s, or --ready-timeout + 5s)
   --stop-timeout <time>     bound on a server's stop (default 10s)
   --case-timeout <time>     bound on one case under one TLS version (default 30s)
   --run-timeout <time>      bound on the whole run, exit 2 when it runs out (default 30m)
-  --help, --version
 
 Exit codes: 0 every case met its expectation; 1 a conformance failure or an
 unexpected pass; 2 the run could not be carried out; 130 / 143 interrupted by
