@@ -1,6 +1,7 @@
 // The command line (DESIGN.md §3): parse, select cases, run them against one or
 // more servers, write reports, print the summary last, exit 0 / 1 / 2.
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -12,9 +13,11 @@ import { HarnessError, isHarnessError, messageOf } from './errors.ts';
 import { loadExpectations, NO_EXPECTATIONS, staleEntries, type Expectations } from './expectations.ts';
 import { checkOpenssl } from './openssl.ts';
 import { prepareReportDir, summarize, writeMatrix, writeServerReport, type ServerReport, type Summary } from './report.ts';
-import { runCases } from './runner.ts';
+import { runCases, STOP_TIMEOUT_MS } from './runner.ts';
+import { formatDuration, parseDuration } from './durations.ts';
+import { killDescendantsNow } from './processes.ts';
 import { BUILT_IN_NAMES } from './servers/index.ts';
-import { commandAdapter, parseCapabilities, parseDuration, parseSignal } from './servers/command.ts';
+import { commandAdapter, parseCapabilities, parseSignal } from './servers/command.ts';
 import { interruptStarts } from './servers/process.ts';
 import { createProgress, formatResults } from './console.ts';
 import { compareBaseline, loadBaseline, type Baseline } from './baseline.ts';
@@ -50,8 +53,18 @@ Results:
   --debug                   stack traces for harness faults
   --help, --version
 
+Time bounds (a hung server gives its case an error verdict; the run goes on):
+  --start-timeout <time>    bound on a server's start (default 15s, or --ready-timeout + 5s)
+  --stop-timeout <time>     bound on a server's stop (default 10s)
+  --case-timeout <time>     bound on one case under one TLS version (default 30s)
+  --run-timeout <time>      bound on the whole run, exit 2 when it runs out (default 30m)
+
 Exit codes: 0 every case met its expectation; 1 a conformance failure or an
-unexpected pass; 2 the run could not be carried out.`;
+unexpected pass; 2 the run could not be carried out; 130 / 143 interrupted by
+SIGINT / SIGTERM (servers stopped, temp dirs removed).`;
+
+/** Default bound on a whole run. */
+const RUN_TIMEOUT_MS = 30 * 60_000;
 
 /** Parsed command line. */
 export interface CliOptions {
@@ -60,6 +73,8 @@ export interface CliOptions {
   capabilities?: string;
   reloadSignal?: string;
   readyTimeout?: string;
+  /** --ready-timeout in milliseconds (with --server-cmd; default 10 s). */
+  readyTimeoutMs?: number;
   grep?: string;
   family?: string;
   tls?: TlsVersion;
@@ -74,6 +89,14 @@ export interface CliOptions {
   help: boolean;
   version: boolean;
   debug: boolean;
+  /** Bound on a server's start, ms. */
+  startTimeoutMs?: number;
+  /** Bound on a server's stop, ms. */
+  stopTimeoutMs?: number;
+  /** Bound on one case, ms. */
+  caseTimeoutMs?: number;
+  /** Bound on the whole run, ms. */
+  runTimeoutMs: number;
 }
 
 function usage(message: string, hint = 'see mtls-conformance --help'): HarnessError {
@@ -93,6 +116,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         'reload-signal': { type: 'string' }, 'ready-timeout': { type: 'string' },
         grep: { type: 'string' }, family: { type: 'string' }, tls: { type: 'string' }, expectations: { type: 'string' },
         'report-dir': { type: 'string' }, concurrency: { type: 'string' }, shard: { type: 'string' }, baseline: { type: 'string' },
+        'start-timeout': { type: 'string' }, 'stop-timeout': { type: 'string' }, 'case-timeout': { type: 'string' }, 'run-timeout': { type: 'string' },
         list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }, debug: { type: 'boolean' },
       },
     });
@@ -105,7 +129,12 @@ export function parseCli(argv: readonly string[]): CliOptions {
     reportDir: v['report-dir'] ?? 'reports',
     concurrency: 4,
     list: v.list === true, help: v.help === true, version: v.version === true, debug: v.debug === true,
+    runTimeoutMs: v['run-timeout'] === undefined ? RUN_TIMEOUT_MS : parseDuration('run-timeout', v['run-timeout']),
   };
+  if (v['start-timeout'] !== undefined) opts.startTimeoutMs = parseDuration('start-timeout', v['start-timeout']);
+  if (v['stop-timeout'] !== undefined) opts.stopTimeoutMs = parseDuration('stop-timeout', v['stop-timeout']);
+  if (v['case-timeout'] !== undefined) opts.caseTimeoutMs = parseDuration('case-timeout', v['case-timeout']);
+  if (v['report-dir'] !== undefined && v['report-dir'].trim() === '') throw usage('--report-dir is empty', 'pass a directory path, e.g. --report-dir reports');
   if (v.server !== undefined && v['server-cmd'] !== undefined) throw usage('--server and --server-cmd were both given', 'use one of them');
   if (v['server-cmd'] !== undefined) opts.serverCmd = v['server-cmd'];
   for (const flag of ['capabilities', 'reload-signal', 'ready-timeout'] as const) {
@@ -117,8 +146,12 @@ export function parseCli(argv: readonly string[]): CliOptions {
   // Bad companion values end the run before any case: one line, exit 2.
   if (opts.capabilities !== undefined) parseCapabilities(opts.capabilities);
   if (opts.reloadSignal !== undefined) parseSignal(opts.reloadSignal);
-  if (opts.readyTimeout !== undefined) parseDuration('--ready-timeout', opts.readyTimeout);
   if (v.server !== undefined && v.server.trim() === '') throw usage('--server is empty', `give a built-in name (${BUILT_IN_NAMES.join(', ')}, all) or a path to an adapter module`);
+  if (opts.serverCmd !== undefined) {
+    opts.readyTimeoutMs = opts.readyTimeout === undefined ? 10_000 : parseDuration('ready-timeout', opts.readyTimeout);
+    // The bound on a start must leave room for the command's own readiness wait (and one port re-pick).
+    opts.startTimeoutMs ??= 2 * opts.readyTimeoutMs + 5_000;
+  }
   if (v.grep !== undefined) {
     try {
       new RegExp(v.grep);
@@ -177,21 +210,101 @@ async function adapterExpectations(opts: CliOptions, adapter: ServerAdapter, bui
   return NO_EXPECTATIONS;
 }
 
+/** Creates a missing report dir one level at a time: a recursive mkdir spins forever on a path under /proc. */
+async function createReportDir(dir: string): Promise<void> {
+  const missing: string[] = [];
+  const fail = (code: string, at: string): HarnessError => new HarnessError('ERR_MTLS_REPORT_DIR',
+    `report dir ${dir} cannot be created (${code}${code === 'ENOTDIR' ? ': part of its path is a file' : ''} at ${at})`, 'pass --report-dir a directory path you can write to');
+  for (let current = path.resolve(dir); ;) {
+    const error = await stat(current).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+    if (error === undefined) break;
+    if (error.code !== 'ENOENT') throw fail(error.code ?? 'error', current);
+    missing.unshift(current);
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const level of missing) {
+    await mkdir(level).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'EEXIST') throw fail(e.code ?? 'error', level); });
+  }
+}
+
 /** Runs the CLI; returns the exit code. Never throws. */
 export async function main(argv: readonly string[], out: (line: string) => void = (l) => process.stdout.write(l + '\n'), err: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<number> {
   let debug = argv.includes('--debug');
   const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => {
-    err(`mtls-conformance: ${signal} received; stopping servers and removing temp dirs`);
-    controller.abort();
-    interruptStarts();
+  // Why the run was cut short, once it was: a signal or the run's time bound.
+  let stopped: { signal: NodeJS.Signals } | { runTimeoutMs: number } | undefined;
+  let graceMs = STOP_TIMEOUT_MS + 5_000;
+  let watchdog: NodeJS.Timeout | undefined;
+  let runTimer: NodeJS.Timeout | undefined;
+  const stoppedCode = (): number => (stopped && 'signal' in stopped ? 128 + (constants.signals[stopped.signal] ?? 0) : 2);
+  // Cleanup that itself hangs must not hang the suite: kill what is left; tmp's exit hook removes the temp dirs.
+  const forceExit = (why: string): void => {
+    const killed = killDescendantsNow();
+    err(`mtls-conformance: ${why}; killed ${killed.length} remaining child process${killed.length === 1 ? '' : 'es'} and exiting`);
+    process.exit(stoppedCode());
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const abort = (why: NonNullable<typeof stopped>): void => {
+    if (stopped) return;
+    stopped = why;
+    controller.abort();
+    // A command-adapter server still coming up is stopped now, not after its ready timeout.
+    interruptStarts();
+    watchdog = setTimeout(() => { forceExit(`cleanup did not finish within ${formatDuration(graceMs)}`); }, graceMs);
+    watchdog.unref();
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopped && 'signal' in stopped) {
+      forceExit(`second ${signal} received`);
+      return;
+    }
+    err(`mtls-conformance: ${signal} received; stopping servers and removing temp dirs (send it again to exit at once)`);
+    abort({ signal });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   tmp.setGracefulCleanup();
+  let code: number;
   try {
     const opts = parseCli(argv);
     debug = opts.debug;
+    graceMs = (opts.stopTimeoutMs ?? STOP_TIMEOUT_MS) + 5_000;
+    runTimer = setTimeout(() => { abort({ runTimeoutMs: opts.runTimeoutMs }); }, opts.runTimeoutMs);
+    runTimer.unref();
+    code = await runCli(opts, controller.signal, out);
+  } catch (error) {
+    code = 2;
+    if (stopped) {
+      // Reported below.
+    } else if (isHarnessError(error)) {
+      err(`mtls-conformance: ${error.oneLine()}`);
+      if (debug && error.stack) err(error.stack);
+    } else {
+      err(`mtls-conformance: internal error: ${messageOf(error).split('\n')[0] ?? ''}; rerun with --debug and report it`);
+      if (debug && error instanceof Error && error.stack) err(error.stack);
+    }
+  } finally {
+    interruptStarts(false);
+    clearTimeout(runTimer);
+    clearTimeout(watchdog);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (stopped && 'signal' in stopped) {
+    err(`mtls-conformance: interrupted by ${stopped.signal}; servers stopped and temp dirs removed, no report written for the unfinished server`);
+    return stoppedCode();
+  }
+  if (stopped) {
+    err(`mtls-conformance: the run did not finish within ${formatDuration(stopped.runTimeoutMs)}; servers stopped and temp dirs removed; raise --run-timeout, or find the slow case with --grep and lower --case-timeout`);
+    return 2;
+  }
+  return code;
+}
+
+/** Everything after parsing: returns 0 or 1, throws HarnessErrors. */
+async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string) => void): Promise<number> {
+  {
     if (opts.help) { out(HELP); return 0; }
     if (opts.version) {
       const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -209,16 +322,12 @@ export async function main(argv: readonly string[], out: (line: string) => void 
       ? BUILT_IN_NAMES.map((name) => ({ spec: name, builtIn: true }))
       : [{ spec: opts.server, builtIn: !opts.server.includes('/') && !/\.[cm]?[jt]s$/.test(opts.server) }];
     const adapters: { adapter: ServerAdapter; expectations: Expectations }[] = [];
-    let startTimeoutMs: number | undefined;
     if (opts.serverCmd !== undefined) {
-      const readyTimeoutMs = opts.readyTimeout === undefined ? 10_000 : parseDuration('--ready-timeout', opts.readyTimeout);
       const adapter = commandAdapter({
-        command: opts.serverCmd, readyTimeoutMs,
+        command: opts.serverCmd, readyTimeoutMs: opts.readyTimeoutMs ?? 10_000,
         capabilities: parseCapabilities(opts.capabilities ?? ''),
         ...(opts.reloadSignal !== undefined ? { reloadSignal: parseSignal(opts.reloadSignal) } : {}),
       });
-      // The runner's bound on a start must leave room for the command's own ready timeout (and one port re-pick).
-      startTimeoutMs = 2 * readyTimeoutMs + 5_000;
       adapters.push({ adapter, expectations: await adapterExpectations(opts, adapter, false) });
     }
     for (const target of targets) {
@@ -226,7 +335,12 @@ export async function main(argv: readonly string[], out: (line: string) => void 
       adapters.push({ adapter, expectations: await adapterExpectations(opts, adapter, target.builtIn) });
     }
     const baseline: Baseline | undefined = opts.baseline === undefined ? undefined : await loadBaseline(opts.baseline);
-    await prepareReportDir(opts.reportDir);
+    await createReportDir(opts.reportDir);
+    await prepareReportDir(opts.reportDir).catch((error: unknown) => {
+      if (isHarnessError(error)) throw error;
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      throw new HarnessError('ERR_MTLS_REPORT_DIR', `report dir ${opts.reportDir} cannot be used (${code}${code === 'ENOTDIR' ? ': part of its path is a file' : ''})`, 'pass --report-dir a directory path you can write to');
+    });
     const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
     const reports: ServerReport[] = [];
     const totals: Summary[] = [];
@@ -235,8 +349,12 @@ export async function main(argv: readonly string[], out: (line: string) => void 
       const runs = cases.reduce((n, c) => n + (c.tls === 'once' || opts.tls ? 1 : 2), 0);
       const progress = createProgress(adapter.name, runs, process.stderr);
       const started = performance.now();
-      const results = await runCases({ adapter, cases, expectations, concurrency: opts.concurrency, signal: controller.signal, onResult: (r) => progress.tick(r), ...(opts.tls ? { tls: [opts.tls] } : {}), ...(startTimeoutMs !== undefined ? { startTimeoutMs } : {}) })
-        .finally(() => progress.done());
+      const results = await runCases({
+        adapter, cases, expectations, concurrency: opts.concurrency, signal, onResult: (r) => progress.tick(r), ...(opts.tls ? { tls: [opts.tls] } : {}),
+        ...(opts.startTimeoutMs !== undefined ? { startTimeoutMs: opts.startTimeoutMs } : {}),
+        ...(opts.stopTimeoutMs !== undefined ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
+        ...(opts.caseTimeoutMs !== undefined ? { caseTimeoutMs: opts.caseTimeoutMs } : {}),
+      }).finally(() => progress.done());
       const report: ServerReport = {
         server: adapter.name, capabilities: adapter.capabilities, summary: summarize(results),
         staleExpectations: staleEntries(expectations, CATALOGUE.map((c) => c.id)), cases: results,
@@ -257,18 +375,5 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     if (detail.length > 0) out(`(${detail.join(', ')})`);
     out(`conformance: ${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped`);
     return failed ? 1 : 0;
-  } catch (error) {
-    if (isHarnessError(error)) {
-      err(`mtls-conformance: ${error.oneLine()}`);
-      if (debug && error.stack) err(error.stack);
-      return 2;
-    }
-    err(`mtls-conformance: internal error: ${messageOf(error)}; rerun with --debug and report it`);
-    if (debug && error instanceof Error && error.stack) err(error.stack);
-    return 2;
-  } finally {
-    interruptStarts(false);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
 }

@@ -3,6 +3,7 @@
 // a step fails or hangs. Independent runs overlap in a bounded pool.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import path from 'node:path';
 import tmp from 'tmp-promise';
 import type { CaseContext, CaseDefinition, Check, SetupOverrides } from './case.ts';
@@ -62,9 +63,22 @@ export interface RunOptions {
   startTimeoutMs?: number;
   /** Bound on stopping a server; default 10 s. */
   stopTimeoutMs?: number;
+  /** Bound on one case under one TLS version, PKI to verdict (a case's own timeoutMs wins); default 30 s. */
+  caseTimeoutMs?: number;
 }
 
-const CASE_TIMEOUT_MS = 30_000;
+/** Default bound on starting a server. */
+export const START_TIMEOUT_MS = 15_000;
+/** Default bound on stopping a server. */
+export const STOP_TIMEOUT_MS = 10_000;
+/** Default bound on one case. */
+export const CASE_TIMEOUT_MS = 30_000;
+/** How long teardown waits for an abandoned case body to settle before removing its directory. */
+const SETTLE_MS = 1_000;
+/** The same wait when the run is interrupted or has failed: the process reaper ends what is still starting. */
+const ABORT_GRACE_MS = 250;
+/** Failed starts, with none succeeded, after which the server is taken as unable to start at all. */
+const NEVER_STARTED_AFTER = 3;
 
 /** Runs every case under every asked TLS version; results come back in catalogue order. */
 export async function runCases(opts: RunOptions): Promise<CaseResult[]> {
@@ -75,38 +89,100 @@ export async function runCases(opts: RunOptions): Promise<CaseResult[]> {
     for (const tls of runs) tasks.push({ def, tls });
   }
   const results: CaseResult[] = new Array<CaseResult>(tasks.length);
+  // A fatal fault or the caller's abort stops every running case, not only the next one.
+  const stop = new AbortController();
+  const onAbort = (): void => { stop.abort(opts.signal?.reason); };
+  if (opts.signal?.aborted) onAbort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const starts: StartTally = { ok: 0, failed: 0, first: undefined, limit: Math.min(NEVER_STARTED_AFTER, tasks.length) };
+  const caseOpts: CaseRunOptions = { ...opts, signal: stop.signal, starts };
   // Longest first, so the slow cases overlap the quick ones instead of trailing them; results keep catalogue order.
   const order = tasks.map((_, i) => i).sort((a, b) => Number(tasks[b]?.def.slow === true) - Number(tasks[a]?.def.slow === true));
   let next = 0;
   let fatal: unknown;
   const worker = async (): Promise<void> => {
-    while (fatal === undefined && !opts.signal?.aborted) {
+    while (fatal === undefined && !stop.signal.aborted) {
       const index = order[next++];
       const task = index === undefined ? undefined : tasks[index];
       if (!task || index === undefined) return;
       try {
-        const result = await runCase(task.def, task.tls, opts);
+        const result = await runCase(task.def, task.tls, caseOpts);
         results[index] = result;
         opts.onResult?.(result);
       } catch (error) {
-        fatal ??= error;
+        if (!(error instanceof Interrupted)) fatal ??= error;
+        stop.abort(error);
       }
     }
   };
   const width = Math.max(1, Math.min(opts.concurrency ?? 4, tasks.length));
-  await Promise.all(Array.from({ length: width }, worker));
+  try {
+    await Promise.all(Array.from({ length: width }, worker));
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
   if (fatal !== undefined) throw fatal instanceof Error ? fatal : new Error(messageOf(fatal));
   if (opts.signal?.aborted) throw new HarnessError('ERR_MTLS_INTERRUPTED', 'the run was interrupted', 'run it again');
   return results;
 }
 
-/** Bounds a promise; on timeout rejects with `what`. */
-async function within<T>(promise: Promise<T>, ms: number, what: () => Error): Promise<T> {
+/** Server starts so far in one run, to tell a server that cannot start at all from one that hung once. */
+interface StartTally {
+  ok: number;
+  failed: number;
+  first: string | undefined;
+  limit: number;
+}
+
+/** What runCase needs beyond RunOptions when it runs inside runCases. */
+interface CaseRunOptions extends RunOptions {
+  starts?: StartTally;
+}
+
+/** Thrown inside a case when the run is aborted; the case yields no result. */
+class Interrupted extends Error {}
+
+/** Settles with `promise`, or rejects when `signal` aborts (with its reason, or an Interrupted). */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => { reject(abortReason(signal)); };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => { signal.removeEventListener('abort', onAbort); resolve(value); },
+      (error: unknown) => { signal.removeEventListener('abort', onAbort); reject(error instanceof Error ? error : new Error(messageOf(error))); },
+    );
+  });
+}
+
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof CaseTimeout ? reason : new Interrupted('interrupted');
+}
+
+/** Waits for `promise` to settle, at most `ms`; never rejects. */
+async function settle(promise: Promise<unknown> | undefined, ms: number): Promise<void> {
+  if (!promise) return;
+  await within(promise, ms, () => new Error('unsettled')).catch(() => undefined);
+}
+
+/** Bounds a promise; on timeout rejects with `what`, on `signal` at once (its timer goes either way). */
+async function within<T>(promise: Promise<T>, ms: number, what: () => Error, signal?: AbortSignal): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(what()), ms); })]);
+    return await Promise.race([promise, new Promise<never>((_, reject) => {
+      timer = setTimeout(() => { reject(what()); }, ms);
+      if (signal) {
+        onAbort = () => { reject(abortReason(signal)); };
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      }
+    })]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
 }
 
@@ -160,7 +236,7 @@ export function curlCommand(client: string | null, tls: TlsVersion | 'legacy', r
 }
 
 /** Runs one case under one TLS version. Throws only HarnessErrors that must end the run. */
-export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: RunOptions): Promise<CaseResult> {
+export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRunOptions): Promise<CaseResult> {
   const started = performance.now();
   const adapter = opts.adapter;
   const base = {
@@ -178,26 +254,45 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: RunOpt
   let server: RunningServer | undefined;
   let logLines: string[] = [];
   let failure: string | undefined;
+  const startTimeout = opts.startTimeoutMs ?? START_TIMEOUT_MS;
+  const stopTimeout = opts.stopTimeoutMs ?? STOP_TIMEOUT_MS;
+  const caseTimeout = def.timeoutMs ?? opts.caseTimeoutMs ?? CASE_TIMEOUT_MS;
+  // What the case is doing now, so a timeout can say what hung and for how long.
+  const phase = { what: 'building the PKI', since: performance.now() };
+  const enter = (what: string): void => { phase.what = what; phase.since = performance.now(); };
+  // The case's own clock: runs out with a CaseTimeout, or stops at once when the run is aborted.
+  const clock = new AbortController();
+  const timer = setTimeout(() => {
+    clock.abort(new CaseTimeout(`the case did not finish within ${caseTimeout} ms: it hung while ${phase.what} (for ${Math.round(performance.now() - phase.since)} ms)`));
+  }, caseTimeout);
+  const onRunAbort = (): void => { clock.abort(new Interrupted('interrupted')); };
+  if (opts.signal?.aborted) onRunAbort();
+  opts.signal?.addEventListener('abort', onRunAbort, { once: true });
+  // The latest step of the case; an abandoned step is given a moment to settle before its directory goes.
+  let work: Promise<unknown> | undefined;
+  // How long teardown waits for a late start or an abandoned step; short once the run is being torn down.
+  let grace = SETTLE_MS;
+  const step = <T>(promise: Promise<T>): Promise<T> => { work = promise; return unlessAborted(promise, clock.signal); };
+  let fatal: HarnessError | Interrupted | undefined;
   try {
+    if (clock.signal.aborted) throw abortReason(clock.signal);
     const tmpDir = await tmp.dir({ prefix: 'mtls-case-', unsafeCleanup: true });
-    teardown.push(() => tmpDir.cleanup());
-    pki = await builder.build(tmpDir.path);
+    teardown.push(async () => { await settle(work, grace); await tmpDir.cleanup(); });
+    pki = await step(builder.build(tmpDir.path));
     const serverDir = path.join(tmpDir.path, 'server');
     await mkdir(serverDir, { mode: 0o700 });
-    let setup = await resolveSetup(pki, serverDir, def.setup);
+    let setup = await step(resolveSetup(pki, serverDir, def.setup));
     const serverCa = await readFile(pki.cert('root').cert, 'utf8');
-    const startTimeout = opts.startTimeoutMs ?? 15_000;
-    const starting = adapter.start(setup);
+    enter(`starting server ${adapter.name}`);
+    const starting = Promise.resolve().then(() => adapter.start(setup));
     // A start that finishes after its timeout still gets stopped.
-    teardown.push(async () => { const late = await starting.catch(() => undefined); if (late && late !== server) await late.stop(); });
-    server = await within(starting, startTimeout, () => new HarnessError('ERR_MTLS_ADAPTER_START', `server ${adapter.name} did not start within ${startTimeout} ms (case ${def.id})`, 'check that it can start and listen on 127.0.0.1, or raise --ready-timeout'))
-      .catch((error: unknown) => {
-        if (isHarnessError(error)) throw error;
-        throw new HarnessError('ERR_MTLS_ADAPTER_START', `server ${adapter.name} failed to start (case ${def.id}): ${messageOf(error)}`, 'fix the adapter or the server it starts; --debug shows more');
-      });
+    teardown.push(async () => {
+      const late = await within(starting, grace, () => new Error('start never resolved')).catch(() => undefined);
+      if (late && late !== server && typeof late.stop === 'function') await stopWithin(late, adapter.name, stopTimeout);
+    });
+    server = await startWithin(starting, adapter.name, startTimeout, clock.signal, opts.starts);
     const running = server;
-    const stopTimeout = opts.stopTimeoutMs ?? 10_000;
-    teardown.push(() => within(running.stop(), stopTimeout, () => new Error(`server ${adapter.name} did not stop within ${stopTimeout} ms`)));
+    teardown.push(() => stopWithin(running, adapter.name, stopTimeout));
     const builtPki = pki;
 
     const connect = (client: string | null, extra: Partial<ProbeOptions> = {}) => {
@@ -207,7 +302,10 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: RunOpt
           identity.cert = await readFile(builtPki.cert(client).chain, 'utf8');
           identity.key = await readFile(builtPki.cert(client).key, 'utf8');
         }
-        return probe({ port: running.port, tls, serverCa, canary: setup.canary, ...(identity ? { identity } : {}), ...extra });
+        enter(`waiting for ${client === null ? 'a probe without a certificate' : `a probe with client '${client}'`} against 127.0.0.1:${running.port} (TLS ${extra.tls ?? tls})`);
+        const result = await probe({ port: running.port, tls, serverCa, canary: setup.canary, ...(identity ? { identity } : {}), ...extra });
+        enter('judging the case');
+        return result;
       })();
     };
     const label = (client: string | null, request: ProbeRequest | undefined): string =>
@@ -236,7 +334,9 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: RunOpt
         checks.push({ label: what, expected: 'reject', ok: ok && !leaked, observed: describeObservation(shown), observation: shown, ...(note ? { note } : {}), ...cmd(commands, obs) });
       },
       expectLog: async (match, what, describe) => {
+        enter(`waiting for a log line ${describe}`);
         const found = await waitForLog(running, match);
+        enter('judging the case');
         checks.push({ label: what, expected: 'log', ok: found.line !== undefined, observed: found.line !== undefined ? `logged: ${found.line}` : `no log line ${describe} among ${found.lines.length} lines` });
         return found.line;
       },
@@ -244,7 +344,9 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: RunOpt
       reload: async (overrides) => {
         if (!running.reload) throw new HarnessError('ERR_MTLS_ADAPTER_START', `case ${def.id} reloads but ${adapter.name} has no reload()`, "declare 'crl-reload' only with a reload function");
         setup = await resolveSetup(builtPki, serverDir, overrides, setup);
+        enter(`reloading server ${adapter.name}`);
         await running.reload(setup.tls);
+        enter('judging the case');
       },
       bundle: (file, names) => builtPki.bundle(file, names),
       startPeer: async (overrides) => {
@@ -263,28 +365,97 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: RunOpt
       },
     };
 
-    const timeoutMs = def.timeoutMs ?? CASE_TIMEOUT_MS;
     const body = def.run ?? (async (t: CaseContext) => {
       const obs = await t.probe('client');
       if (def.expected === 'accept') t.expectServed(obs, label('client', undefined));
       else t.expectRefused(obs, label('client', undefined));
     });
-    await within(body(ctx), timeoutMs, () => new CaseTimeout(`the case did not finish within ${timeoutMs} ms`));
+    enter('running the case');
+    await step(Promise.resolve().then(() => body(ctx)));
   } catch (error) {
-    if (isHarnessError(error) && error.code !== 'ERR_MTLS_PKI_CHECK') {
-      await runTeardown(teardown);
-      throw error;
-    }
-    failure = messageOf(error);
+    if (error instanceof Interrupted) fatal = error;
+    else if (isHarnessError(error) && error.code !== 'ERR_MTLS_PKI_CHECK') fatal = error;
+    else failure = messageOf(error);
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onRunAbort);
+  }
+  if (fatal !== undefined) {
+    grace = ABORT_GRACE_MS;
+    await runTeardown(teardown);
+    throw fatal;
   }
   try {
     if (server) logLines = await within(server.logs(), 2_000, () => new Error('logs() did not answer within 2000 ms'));
   } catch (error) {
     failure ??= messageOf(error);
   }
+  // A failed case may have failed because the server died under it: that is an error, not a verdict on its TLS.
+  if (server && (failure !== undefined || checks.some((c) => !c.ok)) && !(await isListening(server.port))) {
+    failure ??= `server ${adapter.name} stopped listening on 127.0.0.1:${server.port} during the case (it crashed or closed its listener); its observations are not a verdict`;
+  }
   const teardownError = await runTeardown(teardown);
   if (teardownError !== undefined) failure ??= teardownError;
   return judge(def, tls, opts.expectations ?? NO_EXPECTATIONS, base, checks, failure, logLines, pki, Math.round(performance.now() - started));
+}
+
+/**
+ * True when a server listens on 127.0.0.1:port: it accepts a connection and keeps it open for `holdMs`
+ * (a dying process's backlog accepts in the kernel and then resets).
+ */
+function isListening(port: number, holdMs = 250, connectMs = 1_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let timer = setTimeout(() => { done(true); }, connectMs);
+    function done(up: boolean): void { clearTimeout(timer); socket.destroy(); resolve(up); }
+    socket.once('connect', () => { clearTimeout(timer); timer = setTimeout(() => { done(true); }, holdMs); });
+    socket.once('error', (error: NodeJS.ErrnoException) => { done(error.code !== 'ECONNREFUSED' && error.code !== 'ECONNRESET'); });
+    socket.once('end', () => { done(false); });
+    socket.once('close', () => { done(false); });
+  });
+}
+
+/** A start that failed or hung: the case's error, or the end of the run when the server has never started. */
+class StartFailure extends Error {}
+
+/** Waits for a server to start, bounded; checks what start() resolved to. */
+async function startWithin(starting: Promise<RunningServer>, name: string, ms: number, signal: AbortSignal, starts: StartTally | undefined): Promise<RunningServer> {
+  const begun = performance.now();
+  try {
+    const running = await within(starting, ms, () => new StartFailure(`server ${name} did not start within ${ms} ms: start() never resolved`), signal);
+    const shape = running as Partial<RunningServer> | null | undefined;
+    if (typeof shape !== 'object' || shape === null || typeof shape.port !== 'number' || !Number.isInteger(shape.port) || shape.port <= 0 || shape.port > 65535
+      || typeof shape.stop !== 'function' || typeof shape.logs !== 'function') {
+      if (typeof shape?.stop === 'function') await stopWithin(running, name, STOP_TIMEOUT_MS).catch(() => undefined);
+      throw new StartFailure(`server ${name}: start() resolved to ${describeValue(running)}, not a RunningServer with a port, logs() and stop()`);
+    }
+    if (starts) starts.ok += 1;
+    return running;
+  } catch (error) {
+    if (error instanceof Interrupted || error instanceof CaseTimeout) throw error;
+    const why = error instanceof StartFailure ? error.message
+      : isHarnessError(error) ? error.oneLine()
+        : `server ${name} failed to start after ${Math.round(performance.now() - begun)} ms: ${messageOf(error).split('\n')[0] ?? ''}`;
+    if (starts) {
+      starts.failed += 1;
+      starts.first ??= why;
+      if (starts.ok === 0 && (starts.failed >= starts.limit || isHarnessError(error))) {
+        throw new HarnessError('ERR_MTLS_ADAPTER_START', `server ${name} never started: ${starts.first}`, 'check that it starts and listens on 127.0.0.1 (try it with --grep valid-client --debug), or raise --start-timeout');
+      }
+    }
+    throw new StartFailure(why);
+  }
+}
+
+/** Stops a server, bounded; the error says what hung and for how long. */
+async function stopWithin(running: RunningServer, name: string, ms: number): Promise<void> {
+  await within(Promise.resolve().then(() => running.stop()), ms, () => new Error(`server ${name} did not stop within ${ms} ms: stop() never resolved`));
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value !== 'object') return typeof value;
+  return `an object with ${Object.keys(value).join(', ') || 'no fields'}`;
 }
 
 function cmd(commands: Map<Observation, string>, obs: Observation): { command?: string } {

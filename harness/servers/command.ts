@@ -102,15 +102,6 @@ export function parseSignal(text: string): NodeJS.Signals {
   return name;
 }
 
-/** Parses a duration such as 10s, 500ms, 1.5s or 2m into milliseconds. */
-export function parseDuration(flag: string, text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text.trim());
-  const units = { ms: 1, s: 1_000, m: 60_000 } as const;
-  const ms = match ? Math.round(Number(match[1]) * units[match[2] as keyof typeof units]) : NaN;
-  if (!Number.isFinite(ms) || ms <= 0 || ms > 600_000) throw usage(`Expected ${flag} to be a duration from 1ms to 10m such as 10s or 500ms, got ${JSON.stringify(text)}`, 'give a number with a unit: ms, s or m');
-  return ms;
-}
-
 /** A short name for reports: `cmd-` and the program's base name. */
 export function commandName(argv0: string): string {
   const base = path.basename(argv0).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
