@@ -60,8 +60,12 @@ export class OpensslSession {
   ms = 0;
   private ready: Promise<void> | undefined;
 
-  constructor(dir: string) {
+  /** Ends a running openssl when the case is aborted. */
+  private readonly signal: AbortSignal | undefined;
+
+  constructor(dir: string, signal?: AbortSignal) {
     this.dir = dir;
+    this.signal = signal;
   }
 
   /** Absolute path of a file in the session directory. */
@@ -94,9 +98,12 @@ export class OpensslSession {
       timeout: CALL_TIMEOUT_MS,
       env: { OPENSSL_CONF: this.resolve('openssl.cnf') },
       stdin: 'ignore',
+      ...(this.signal ? { cancelSignal: this.signal } : {}),
     });
     this.ms += performance.now() - started;
     this.steps.push(note === undefined ? { kind: 'openssl', argv } : { kind: 'openssl', argv, note });
+    // A cancelled call belongs to an aborted case: not a harness fault.
+    if (result.isCanceled) throw new Error(`openssl ${argv[0] ?? ''} was stopped: the case was aborted`);
     if (result.failed) {
       const why = result.timedOut ? `timed out after ${CALL_TIMEOUT_MS} ms` : lastLines(result.stderr || String(result.message), 3);
       throw new HarnessError('ERR_MTLS_OPENSSL', `openssl ${argv.join(' ')} failed: ${why}`, 'this is a harness fault; rerun with --debug and report it');

@@ -200,9 +200,9 @@ export class PkiBuilder {
     return this.certs.map((c) => c.name);
   }
 
-  /** Builds every declared certificate and CRL inside `dir`. */
-  async build(dir: string): Promise<BuiltPki> {
-    const session = new OpensslSession(dir);
+  /** Builds every declared certificate and CRL inside `dir`; `signal` kills a running openssl. */
+  async build(dir: string, signal?: AbortSignal): Promise<BuiltPki> {
+    const session = new OpensslSession(dir, signal);
     const certs = new Map<string, BuiltCert>();
     for (const decl of this.certs) certs.set(decl.name, await buildCert(session, decl, certs, this.certs));
     const crls = new Map<string, BuiltCrl>();

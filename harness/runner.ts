@@ -278,7 +278,7 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
     if (clock.signal.aborted) throw abortReason(clock.signal);
     const tmpDir = await tmp.dir({ prefix: 'mtls-case-', unsafeCleanup: true });
     teardown.push(async () => { await settle(work, grace); await tmpDir.cleanup(); });
-    pki = await step(builder.build(tmpDir.path));
+    pki = await step(builder.build(tmpDir.path, clock.signal));
     const serverDir = path.join(tmpDir.path, 'server');
     await mkdir(serverDir, { mode: 0o700 });
     let setup = await step(resolveSetup(pki, serverDir, def.setup));
@@ -390,8 +390,10 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
   } catch (error) {
     failure ??= messageOf(error);
   }
-  // A failed case may have failed because the server died under it: that is an error, not a verdict on its TLS.
-  if (server && (failure !== undefined || checks.some((c) => !c.ok)) && !(await isListening(server.port))) {
+  // A failed case may have failed because the server died under it: that is an error, not a verdict on its TLS,
+  // unless the case checks survival itself (robustness): then dying is the failure it looks for.
+  const judgesSurvival = checks.some((c) => c.expected === 'alive');
+  if (server && !judgesSurvival && (failure !== undefined || checks.some((c) => !c.ok)) && !(await isListening(server.port))) {
     failure ??= `server ${adapter.name} stopped listening on 127.0.0.1:${server.port} during the case (it crashed or closed its listener); its observations are not a verdict`;
   }
   const teardownError = await runTeardown(teardown);
