@@ -34,7 +34,7 @@ export async function resolveAdapter(spec: string, cwd = process.cwd()): Promise
     // tsImport compiles TypeScript wherever the file lives, also beside no package.json (where .ts means CommonJS).
     mod = unwrapCommonJs((await tsImport(file, import.meta.url)) as { default?: unknown });
   } catch (error) {
-    throw new HarnessError('ERR_MTLS_ADAPTER_LOAD', `adapter module ${file} failed to load: ${messageOf(error).split('\n')[0] ?? ''}`, 'fix the module so that it imports cleanly');
+    throw new HarnessError('ERR_MTLS_ADAPTER_LOAD', `adapter module ${file} failed to load: ${loadErrorText(error)}`, 'fix the module so that it imports cleanly');
   }
   if (mod.default === undefined) {
     throw new HarnessError('ERR_MTLS_ADAPTER_LOAD', `adapter module ${file} has no default export`, 'export the adapter: export default { name, capabilities, start } satisfies ServerAdapter');
@@ -87,4 +87,14 @@ export function checkRunning(value: unknown, source: string): RunningServer {
     throw new HarnessError('ERR_MTLS_ADAPTER_START', `adapter ${source}: start() returned ${r === null || typeof r !== 'object' ? String(r) : 'an object'} without ${missing.join(', ')}`, 'resolve start(setup) to { port, logs(), stop() } once the server listens');
   }
   return value as RunningServer;
+}
+
+/** The first useful sentence of an import error: a transpiler's "file:line:col: ERROR: text" line, else the message's first line. */
+function loadErrorText(error: unknown): string {
+  const lines = messageOf(error).split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  for (const line of lines) {
+    const m = /:(\d+):(\d+): ERROR: (.*)$/.exec(line);
+    if (m) return `${m[3] ?? ''} (line ${m[1] ?? '?'}, column ${m[2] ?? '?'})`;
+  }
+  return lines[0] ?? 'unknown error';
 }

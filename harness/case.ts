@@ -67,6 +67,8 @@ export interface CaseDefinition {
   run?: (t: CaseContext) => Promise<void>;
   /** Takes seconds (it waits for a clock boundary, generates large keys or sends a burst): the runner starts it first so it overlaps the quick cases. */
   slow?: boolean;
+  /** Build a fresh PKI for each TLS version instead of one for the case (time-bound certificates). */
+  pkiPerRun?: boolean;
   /** Bound on the whole run of this case; default 30 s. */
   timeoutMs?: number;
 }

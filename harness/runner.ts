@@ -83,18 +83,25 @@ const NEVER_STARTED_AFTER = 3;
 /** Runs every case under every asked TLS version; results come back in catalogue order. */
 export async function runCases(opts: RunOptions): Promise<CaseResult[]> {
   const versions = opts.tls ?? ['1.2', '1.3'];
-  const tasks: { def: CaseDefinition; tls: TlsVersion }[] = [];
+  // One task per case: its TLS versions run one after the other on one PKI.
+  const tasks: { def: CaseDefinition; runs: TlsVersion[]; first: number }[] = [];
+  let slots = 0;
   for (const def of opts.cases) {
     const runs: TlsVersion[] = def.tls === 'once' ? [versions.includes('1.3') ? '1.3' : versions[0] ?? '1.3'] : [...versions];
-    for (const tls of runs) tasks.push({ def, tls });
+    // A case that needs a PKI per version gains nothing from running its versions in turn: they go in parallel.
+    const groups = def.pkiPerRun === true ? runs.map((tls) => [tls]) : [runs];
+    for (const group of groups) {
+      tasks.push({ def, runs: group, first: slots });
+      slots += group.length;
+    }
   }
-  const results: CaseResult[] = new Array<CaseResult>(tasks.length);
+  const results: CaseResult[] = new Array<CaseResult>(slots);
   // A fatal fault or the caller's abort stops every running case, not only the next one.
   const stop = new AbortController();
   const onAbort = (): void => { stop.abort(opts.signal?.reason); };
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
-  const starts: StartTally = { ok: 0, failed: 0, first: undefined, limit: Math.min(NEVER_STARTED_AFTER, tasks.length) };
+  const starts: StartTally = { ok: 0, failed: 0, first: undefined, limit: Math.min(NEVER_STARTED_AFTER, slots) };
   const caseOpts: CaseRunOptions = { ...opts, signal: stop.signal, starts };
   // Longest first, so the slow cases overlap the quick ones instead of trailing them; results keep catalogue order.
   const order = tasks.map((_, i) => i).sort((a, b) => Number(tasks[b]?.def.slow === true) - Number(tasks[a]?.def.slow === true));
@@ -106,9 +113,10 @@ export async function runCases(opts: RunOptions): Promise<CaseResult[]> {
       const task = index === undefined ? undefined : tasks[index];
       if (!task || index === undefined) return;
       try {
-        const result = await runCase(task.def, task.tls, caseOpts);
-        results[index] = result;
-        opts.onResult?.(result);
+        await runCaseVersions(task.def, task.runs, caseOpts, (i, result) => {
+          results[task.first + i] = result;
+          opts.onResult?.(result);
+        });
       } catch (error) {
         if (!(error instanceof Interrupted)) fatal ??= error;
         stop.abort(error);
@@ -235,8 +243,39 @@ export function curlCommand(client: string | null, tls: TlsVersion | 'legacy', r
   return argv.map(shellQuote).join(' ') + ` --resolve "localhost:$PORT:127.0.0.1" "https://localhost:$PORT${request.path ?? '/'}"`;
 }
 
+/** A PKI built once for all TLS versions of one case. */
+export interface SharedPki {
+  dir: string;
+  pki: BuiltPki;
+  /** Whether this run is the one that reports the openssl work. */
+  countOpenssl: boolean;
+}
+
+/** Runs one case under each TLS version in turn, on one PKI (a fresh one per version where the case asks for it). */
+export async function runCaseVersions(def: CaseDefinition, runs: readonly TlsVersion[], opts: CaseRunOptions, each: (index: number, result: CaseResult) => void): Promise<void> {
+  const missing = (def.requires ?? []).some((c) => !opts.adapter.capabilities.includes(c));
+  if (runs.length < 2 || missing) {
+    for (const [i, tls] of runs.entries()) each(i, await runCase(def, tls, opts));
+    return;
+  }
+  const dir = await tmp.dir({ prefix: 'mtls-case-', unsafeCleanup: true });
+  try {
+    let pki: BuiltPki;
+    try {
+      pki = await declarePki(def).build(dir.path, opts.signal);
+    } catch {
+      // Whatever went wrong, each run meets it again on its own and reports it as usual.
+      for (const [i, tls] of runs.entries()) each(i, await runCase(def, tls, opts));
+      return;
+    }
+    for (const [i, tls] of runs.entries()) each(i, await runCase(def, tls, opts, { dir: dir.path, pki, countOpenssl: i === 0 }));
+  } finally {
+    await dir.cleanup();
+  }
+}
+
 /** Runs one case under one TLS version. Throws only HarnessErrors that must end the run. */
-export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRunOptions): Promise<CaseResult> {
+export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRunOptions, shared?: SharedPki): Promise<CaseResult> {
   const started = performance.now();
   const adapter = opts.adapter;
   const base = {
@@ -276,10 +315,10 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
   let fatal: HarnessError | Interrupted | undefined;
   try {
     if (clock.signal.aborted) throw abortReason(clock.signal);
-    const tmpDir = await tmp.dir({ prefix: 'mtls-case-', unsafeCleanup: true });
+    const tmpDir = shared ? { path: shared.dir, cleanup: () => Promise.resolve() } : await tmp.dir({ prefix: 'mtls-case-', unsafeCleanup: true });
     teardown.push(async () => { await settle(work, grace); await tmpDir.cleanup(); });
-    pki = await step(builder.build(tmpDir.path, clock.signal));
-    const serverDir = path.join(tmpDir.path, 'server');
+    pki = shared ? shared.pki : await step(builder.build(tmpDir.path, clock.signal));
+    const serverDir = path.join(tmpDir.path, shared ? `server-tls${tls}` : 'server');
     await mkdir(serverDir, { mode: 0o700 });
     let setup = await step(resolveSetup(pki, serverDir, def.setup));
     const serverCa = await readFile(pki.cert('root').cert, 'utf8');
@@ -350,10 +389,10 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
       },
       bundle: (file, names) => builtPki.bundle(file, names),
       startPeer: async (overrides) => {
-        const peerDir = path.join(tmpDir.path, `peer-${++peers}`);
+        const peerDir = path.join(tmpDir.path, `peer-tls${tls}-${++peers}`);
         await mkdir(peerDir, { mode: 0o700 });
         const peerSetup = await resolveSetup(builtPki, peerDir, overrides, setup);
-        peerSetup.tls.clientCa = await builtPki.bundle(`peer-${peers}-client-ca.pem`, overrides.clientCa ?? ['root']);
+        peerSetup.tls.clientCa = await builtPki.bundle(`peer-tls${tls}-${peers}-client-ca.pem`, overrides.clientCa ?? ['root']);
         const peer = await within(adapter.start(peerSetup), startTimeout, () => new HarnessError('ERR_MTLS_ADAPTER_START', `a second ${adapter.name} server did not start within ${startTimeout} ms (case ${def.id})`, 'check that two instances can run at once'));
         teardown.push(() => within(peer.stop(), stopTimeout, () => new Error(`the second ${adapter.name} server did not stop within ${stopTimeout} ms`)));
         return peer;
@@ -398,7 +437,10 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
   }
   const teardownError = await runTeardown(teardown);
   if (teardownError !== undefined) failure ??= teardownError;
-  return judge(def, tls, opts.expectations ?? NO_EXPECTATIONS, base, checks, failure, logLines, pki, Math.round(performance.now() - started));
+  const result = judge(def, tls, opts.expectations ?? NO_EXPECTATIONS, base, checks, failure, logLines, pki, Math.round(performance.now() - started));
+  // A shared PKI's openssl work is counted once, on the run that reports it.
+  if (shared && !shared.countOpenssl) result.openssl = { processes: 0, ms: 0 };
+  return result;
 }
 
 /**

@@ -41,7 +41,7 @@ export default [
     id: 'validity::expiry-boundary',
     title: 'serves a client until its certificate expires and refuses it from then on, resumed session or not',
     family: 'validity', severity: 'medium',
-    slow: true,
+    slow: true, pkiPerRun: true,
     expected: 'reject', preferredAlert: 'certificate_expired',
     why: 'A server that caches a verdict — per client, per connection pool, or in a resumable TLS session — keeps honouring a certificate after it expired. Resumption skips chain verification entirely, so the server must re-check the time itself.',
     references: [RFC5280_CHECK, { title: 'RFC 8446 §4.6.1 New Session Ticket (resumption reuses the original authentication)', url: 'https://www.rfc-editor.org/rfc/rfc8446#section-4.6.1' }],

@@ -43,7 +43,7 @@ const ROWS: Row[] = [
   {
     input: 'an adapter module with a syntax error',
     args: async (ws) => { await writeFile(path.join(ws.root, 'adapter.ts'), 'const port: number = ;\nexport default {};\n'); return ['--server', path.join(ws.root, 'adapter.ts')]; },
-    message: /^adapter module .*adapter\.ts failed to load: .*initializer.*; fix the module so that it imports cleanly$/,
+    message: /^adapter module .*adapter\.ts failed to load: Unexpected ";" \(line 1, column 21\); fix the module so that it imports cleanly$/,
   },
   {
     input: 'an adapter module of the wrong shape (no start)',
