@@ -55,6 +55,19 @@ const RULES: [RegExp, string][] = [
   [/\b(127\.0\.0\.1|localhost|\[::1\]):\d{2,5}\b/g, '$1:PORT'],
   [/\b(port) \d{2,5}\b/g, '$1 PORT'],
   [/\b\d+#\d+: \*\d+/g, 'PID#TID: *N'],
+  [/\b\d+#\d+:/g, 'PID#TID:'],
+  [/\b(worker process|child) \d+\b/g, '$1 N'],
+  // Certificate dates as Node prints them (valid_to), and any other host:port.
+  [/\b[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2} \d{4} GMT\b/g, 'TIME'],
+  [/\b([a-z0-9-]+\.example):\d{2,5}\b/g, '$1:PORT'],
+  // A certificate sent in a header (base64 DER).
+  [/MII[A-Za-z0-9+/]{40,}={0,2}/g, 'BASE64-DER'],
+  // Measurements of the run: durations, memory, descriptor and log-line counts.
+  [/\b\d+(?:\.\d+)? (ms|MiB)\b/g, 'N $1'],
+  [/\b\d+ before, \d+ after\b/g, 'N before, N after'],
+  [/\b(of|among) \d+ (lines?)\b/g, '$1 N $2'],
+  // Random bytes a robustness case sent, as a server logged them.
+  [/"G[^"]*\\\\x[0-9A-F]{2}[^"]*"/g, '"(random bytes)"'],
   [/\[pid \d+(?::tid \d+)?\]/g, '[pid PID]'],
   [/\bpid[= ]\d+\b/g, 'pid PID'],
 ];
@@ -63,6 +76,8 @@ const RULES: [RegExp, string][] = [
 export function stabilizeResult(result: CaseResult, extraPaths: readonly string[] = []): CaseResult {
   const copy: CaseResult = { ...result, replay: relativizeDates(result.replay, result.startedAt), ms: 0, startedAt: '', openssl: { processes: result.openssl.processes, ms: 0 } };
   copy.checks = result.checks.map((c) => (c.observation ? { ...c, observation: { ...c.observation, ms: 0 } } : { ...c }));
+  // A real server's error log (start-up chatter, worker and connection numbers) differs run to run; its access log does not.
+  if (result.evidence.logExcerpt) copy.evidence = { ...result.evidence, logExcerpt: result.evidence.logExcerpt.filter((line) => !line.startsWith('error: ')) };
   // The replay goes first so placeholders are numbered the same way whatever the checks say.
   const { replay, ...rest } = copy;
   let text = JSON.stringify({ replay, ...rest });
