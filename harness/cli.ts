@@ -345,12 +345,16 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
     const reports: ServerReport[] = [];
     const totals: Summary[] = [];
     let failed = false;
-    for (const { adapter, expectations } of adapters) {
+    // Servers are independent (own dirs, ports and processes), so two run at once; a fault in one stops the other.
+    const lanesAbort = new AbortController();
+    const onOuterAbort = (): void => { lanesAbort.abort(); };
+    signal.addEventListener('abort', onOuterAbort, { once: true });
+    const runServer = async ({ adapter, expectations }: (typeof adapters)[number]): Promise<ServerReport> => {
       const runs = cases.reduce((n, c) => n + (c.tls === 'once' || opts.tls ? 1 : 2), 0);
       const progress = createProgress(adapter.name, runs, process.stderr);
       const started = performance.now();
       const results = await runCases({
-        adapter, cases, expectations, concurrency: opts.concurrency, signal, onResult: (r) => progress.tick(r), ...(opts.tls ? { tls: [opts.tls] } : {}),
+        adapter, cases, expectations, concurrency: opts.concurrency, signal: lanesAbort.signal, onResult: (r) => progress.tick(r), ...(opts.tls ? { tls: [opts.tls] } : {}),
         ...(opts.startTimeoutMs !== undefined ? { startTimeoutMs: opts.startTimeoutMs } : {}),
         ...(opts.stopTimeoutMs !== undefined ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
         ...(opts.caseTimeoutMs !== undefined ? { caseTimeoutMs: opts.caseTimeoutMs } : {}),
@@ -363,6 +367,22 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
       // One baseline compares with the server it came from, or with the only server of the run.
       if (baseline && (baseline.server === adapter.name || adapters.length === 1)) report.baseline = compareBaseline(baseline, report);
       await writeServerReport(opts.reportDir, report, { version: pkg.version });
+      return report;
+    };
+    // Two lanes at most: enough to overlap one server's waits with another's work on two cores.
+    const lanes = Math.min(2, adapters.length);
+    const done: ServerReport[] = new Array<ServerReport>(adapters.length);
+    let nextServer = 0;
+    let laneError: unknown;
+    await Promise.all(Array.from({ length: lanes }, async () => {
+      for (let i = nextServer++; i < adapters.length && laneError === undefined; i = nextServer++) {
+        const target = adapters[i];
+        if (target) done[i] = await runServer(target).catch((error: unknown) => { laneError ??= error; lanesAbort.abort(); return undefined as unknown as ServerReport; });
+      }
+    }));
+    signal.removeEventListener('abort', onOuterAbort);
+    if (laneError !== undefined) throw laneError instanceof Error ? laneError : new Error(messageOf(laneError));
+    for (const report of done) {
       reports.push(report);
       for (const line of formatResults(report)) out(line);
       totals.push(report.summary);
