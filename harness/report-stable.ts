@@ -83,7 +83,7 @@ export function stabilizeResult(result: CaseResult, extraPaths: readonly string[
   let text = JSON.stringify({ replay, ...rest });
   // Serial numbers: 16 upper-case hex digits, renumbered in order of appearance.
   const serials = new Map<string, string>();
-  text = text.replace(/(?<=^|0x|\\[tn]|[^0-9A-Za-z])[0-9A-F]{16}(?![0-9A-Za-z])/g, (s) => {
+  text = text.replace(/(?<=^|0x|x09|\\[tn]|[^0-9A-Za-z])[0-9A-F]{16}(?![0-9A-Za-z])/g, (s) => {
     if (!serials.has(s)) serials.set(s, `10000000000000${String(serials.size + 1).padStart(2, '0')}`);
     return serials.get(s) ?? s;
   });
