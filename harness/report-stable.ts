@@ -66,8 +66,6 @@ const RULES: [RegExp, string][] = [
   [/\b\d+(?:\.\d+)? (ms|MiB)\b/g, 'N $1'],
   [/\b\d+ before, \d+ after\b/g, 'N before, N after'],
   [/\b(of|among) \d+ (lines?)\b/g, '$1 N $2'],
-  // Random bytes a robustness case sent, as a server logged them.
-  [/"G[^"]*\\\\x[0-9A-F]{2}[^"]*"/g, '"(random bytes)"'],
   [/\[pid \d+(?::tid \d+)?\]/g, '[pid PID]'],
   [/\bpid[= ]\d+\b/g, 'pid PID'],
 ];
@@ -77,7 +75,9 @@ export function stabilizeResult(result: CaseResult, extraPaths: readonly string[
   const copy: CaseResult = { ...result, replay: relativizeDates(result.replay, result.startedAt), ms: 0, startedAt: '', openssl: { processes: result.openssl.processes, ms: 0 } };
   copy.checks = result.checks.map((c) => (c.observation ? { ...c, observation: { ...c.observation, ms: 0 } } : { ...c }));
   // A real server's error log (start-up chatter, worker and connection numbers) differs run to run; its access log does not.
-  if (result.evidence.logExcerpt) copy.evidence = { ...result.evidence, logExcerpt: result.evidence.logExcerpt.filter((line) => !line.startsWith('error: ')) };
+  if (result.evidence.logExcerpt) copy.evidence = { ...result.evidence, logExcerpt: result.evidence.logExcerpt.filter((line) => !line.startsWith('error: '))
+    // Random bytes a robustness case sent, as an access log escaped them.
+    .map((line) => line.replace(/"G[^"]*\\x[0-9A-F]{2}[^"]*"/g, '"(random bytes)"')) };
   // The replay goes first so placeholders are numbered the same way whatever the checks say.
   const { replay, ...rest } = copy;
   let text = JSON.stringify({ replay, ...rest });
