@@ -472,8 +472,9 @@ async function buildCrl(session: OpensslSession, decl: CrlDecl, certs: ReadonlyM
   if (extra > 1000) {
     // Too large to print: the replay generates the filler rows instead.
     await writeFile(session.resolve(`${name}.crl.db`), rows.join(''), { mode: 0o600 });
-    const listed = rows.slice(0, rows.length - extra).join('');
-    session.record(`printf %s ${shellQuote(listed)} > ${name}.crl.db && for i in $(seq 0 ${extra - 1}); do printf 'R\\t${expiry}\\t${revokedAt}\\t%X\\tunknown\\t/CN=filler\\n' $((0x10000000 + i)); done >> ${name}.crl.db`,
+    // Dates stay separate words of printf, so a reader (or a date rewrite) sees them as such.
+    const listed = (o.revoked ?? []).map((ref) => [expiry, revokedAt, decls.find((c) => c.name === ref.name)?.serial ?? '01', shellQuote(`/CN=${ref.name}`)].join(' ')).join(' ');
+    session.record(`{ ${listed ? `printf 'R\\t%s\\t%s,keyCompromise\\t%s\\tunknown\\t%s\\n' ${listed}; ` : ''}for i in $(seq 0 ${extra - 1}); do printf 'R\\t%s\\t%s\\t%X\\tunknown\\t/CN=filler\\n' ${expiry} ${revokedAt} $((0x10000000 + i)); done; } > ${name}.crl.db`,
       `${name}: revocation database with ${rows.length} entries`);
   } else {
     await session.write(`${name}.crl.db`, rows.join(''), `${name}: revocation database (${rows.length} entries)`);
