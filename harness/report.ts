@@ -1,6 +1,6 @@
 // Report files (DESIGN.md §6). Every writer works from CaseResults; private keys
 // never reach them (the PKI appears as summaries and replay commands only).
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CATALOGUE } from '../spec/index.ts';
 import type { BaselineDiff } from './baseline.ts';
@@ -63,7 +63,6 @@ export async function prepareReportDir(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
     const probeFile = path.join(dir, '.mtls-conformance-write-test');
     await writeFile(probeFile, '');
-    const { rm } = await import('node:fs/promises');
     await rm(probeFile);
   } catch (error) {
     throw new HarnessError('ERR_MTLS_REPORT_DIR', `report dir ${dir} is not writable (${(error as NodeJS.ErrnoException).code ?? 'error'})`, 'pass --report-dir a directory you can write to');
