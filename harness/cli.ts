@@ -13,6 +13,7 @@ import { HarnessError, isHarnessError, messageOf } from './errors.ts';
 import { loadExpectations, NO_EXPECTATIONS, staleEntries, type Expectations } from './expectations.ts';
 import { checkOpenssl } from './openssl.ts';
 import { prepareReportDir, summarize, writeMatrix, writeServerReport, type ServerReport, type Summary } from './report.ts';
+import { runBounded } from './pool.ts';
 import { runCases, STOP_TIMEOUT_MS } from './runner.ts';
 import { formatDuration, parseDuration } from './durations.ts';
 import { killDescendantsNow } from './processes.ts';
@@ -370,19 +371,16 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
       return report;
     };
     // Two lanes at most: enough to overlap one server's waits with another's work on two cores.
-    const lanes = Math.min(2, adapters.length);
-    const done: ServerReport[] = new Array<ServerReport>(adapters.length);
-    let nextServer = 0;
     let laneError: unknown;
-    await Promise.all(Array.from({ length: lanes }, async () => {
-      for (let i = nextServer++; i < adapters.length && laneError === undefined; i = nextServer++) {
-        const target = adapters[i];
-        if (target) done[i] = await runServer(target).catch((error: unknown) => { laneError ??= error; lanesAbort.abort(); return undefined as unknown as ServerReport; });
-      }
-    }));
+    const done = await runBounded(adapters.map((target) => () => runServer(target).catch((error: unknown) => {
+      laneError ??= error;
+      lanesAbort.abort();
+      return undefined;
+    })), 2, () => laneError !== undefined);
     signal.removeEventListener('abort', onOuterAbort);
     if (laneError !== undefined) throw laneError instanceof Error ? laneError : new Error(messageOf(laneError));
     for (const report of done) {
+      if (!report) continue;
       reports.push(report);
       for (const line of formatResults(report)) out(line);
       totals.push(report.summary);

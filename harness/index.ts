@@ -12,3 +12,4 @@ export { escapeLogValue, hasRawControl, namesToken, physicalLines, recordsAccept
 export { runCases, runCase } from './runner.ts';
 export type { CaseResult, RunOptions, Verdict } from './runner.ts';
 export { HarnessError } from './errors.ts';
+export { runBounded } from './pool.ts';

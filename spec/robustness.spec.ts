@@ -1,6 +1,6 @@
 // robustness: bad input and load, bounded in count and time, loopback only.
 import { randomBytes } from 'node:crypto';
-import { captureClientHello, defineCase, describeObservation, holdStalled, sendRaw, type CaseContext, type Observation } from '../harness/index.ts';
+import { captureClientHello, defineCase, describeObservation, holdStalled, runBounded, sendRaw, type CaseContext, type Observation } from '../harness/index.ts';
 
 /** Probes a valid client and records whether the server still serves it; a dead server fails the case, it does not error it. */
 async function expectAlive(t: CaseContext, client: string, after: string): Promise<boolean> {
@@ -8,20 +8,6 @@ async function expectAlive(t: CaseContext, client: string, after: string): Promi
   const ok = obs.outcome === 'accepted';
   t.check({ label: `valid client '${client}' after ${after}`, expected: 'alive', ok, observed: ok ? describeObservation(obs) : `not served: ${describeObservation(obs)}` });
   return ok;
-}
-
-/** Runs `tasks` with at most `width` at a time. */
-async function runBounded<T>(tasks: (() => Promise<T>)[], width: number): Promise<T[]> {
-  const results: T[] = new Array<T>(tasks.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < tasks.length; i = next++) {
-      const task = tasks[i];
-      if (task) results[i] = await task();
-    }
-  };
-  await Promise.all(Array.from({ length: width }, worker));
-  return results;
 }
 
 const MIB = 1024 * 1024;

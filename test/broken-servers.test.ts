@@ -13,6 +13,13 @@ function verdicts(results: CaseResult[]): Record<string, string[]> {
 }
 
 describe('verdicts can fail', function () {
+  it('has a broken server for every case of the catalogue', function () {
+    const failed = new Set(BROKEN_SERVERS.flatMap((b) => b.fails));
+    expect(CATALOGUE.map((c) => c.id).filter((id) => !failed.has(id))).to.deep.equal([]);
+    // And every case a broken server claims to fail exists.
+    expect([...failed].filter((id) => !CATALOGUE.some((c) => c.id === id))).to.deep.equal([]);
+  });
+
   it('the invoice server passes every case', async function () {
     const results = await runCases({ adapter: invoice, cases: CATALOGUE });
     const bad = results.filter((r) => r.verdict !== 'pass').map((r) => `${r.id} TLS ${r.tls}: ${r.message}`);
