@@ -6,7 +6,7 @@ import { HarnessError } from './errors.ts';
 import type { ServerReport } from './report.ts';
 import type { CaseResult, Verdict } from './runner.ts';
 
-const VERDICTS: readonly Verdict[] = ['pass', 'fail', 'not-applicable', 'expected-fail', 'unexpected-pass', 'error'];
+const VERDICTS: readonly Verdict[] = ['pass', 'fail', 'warning', 'not-applicable', 'expected-fail', 'unexpected-pass', 'error'];
 
 /** The part of an earlier report.json a comparison needs. */
 export interface Baseline {

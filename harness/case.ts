@@ -2,6 +2,7 @@
 // references, PKI, expected outcome) plus, where needed, a small run function.
 import type { BuiltPki, CertRef, PkiBuilder } from './pki.ts';
 import type { ProbeOptions, ProbeRequest, ProbeResult } from './probe.ts';
+import type { ServerSample } from './resources.ts';
 import type { Capability, Observation, RunningServer, ServerSetup, TlsVersion } from './types.ts';
 
 /** The catalogue's families, in report order. */
@@ -10,6 +11,18 @@ export type Family = (typeof FAMILIES)[number];
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 export type Severity = (typeof SEVERITIES)[number];
+
+/**
+ * What a case checks: a 'requirement' (an RFC MUST or a security property: failing it fails the run) or a
+ * 'policy' of the suite (a hardening choice stock servers may not make: failing it is a warning unless --strict).
+ */
+export type Level = 'requirement' | 'policy';
+
+/**
+ * The TLS versions one run of a case stands for, as reports label it: '1.2' and '1.3' are single versions
+ * ('both' cases run once under each); '1.0-1.1' probes the legacy versions; '1.2+1.3' probes both inside one run.
+ */
+export type TlsLabel = TlsVersion | '1.0-1.1' | '1.2+1.3';
 
 /** A citation shown in reports. */
 export interface Reference {
@@ -51,8 +64,22 @@ export interface CaseDefinition {
   references?: Reference[];
   /** Capabilities the adapter must declare, else the case is not-applicable. */
   requires?: Capability[];
-  /** 'both' runs under TLS 1.2 and 1.3 (the handshake matters); 'once' runs under TLS 1.3 only. */
-  tls?: 'both' | 'once';
+  /**
+   * 'both' (default) runs under TLS 1.2 and under TLS 1.3; 'once' runs once, under the best version the server
+   * speaks (labelled with it); any other label runs once and is reported with that label.
+   */
+  tls?: 'both' | 'once' | TlsLabel;
+  /** Default 'requirement'; 'policy' for a choice of the suite (see Level). */
+  level?: Level;
+  /**
+   * The control that proves a refusal means something: by default a valid client ('control', issued by the
+   * company root) must be served by the same server instance under the same TLS version in the same case run,
+   * else the case is an error. 'peer': the server refuses every client by design here (fail-closed cases), so
+   * the control runs against a second instance started with `controlSetup`.
+   */
+  control?: 'same' | 'peer';
+  /** With control 'peer': how the peer's setup differs from the default. */
+  controlSetup?: SetupOverrides;
   /** What the main probe expects. */
   expected: 'accept' | 'reject';
   /** The refusal a well-behaved TLS server sends (a different refusal passes with a note). */
@@ -91,6 +118,8 @@ export interface Check {
 /** What a case's run function works with. */
 export interface CaseContext {
   readonly tls: TlsVersion;
+  /** The TLS versions this server serves a valid client on (learnt before its cases ran). */
+  readonly versions: readonly TlsVersion[];
   readonly pki: BuiltPki;
   readonly setup: ServerSetup;
   readonly server: RunningServer;
@@ -106,22 +135,18 @@ export interface CaseContext {
   expectLog(match: (line: string) => boolean, label: string, describe: string): Promise<string | undefined>;
   /** Records a check judged by the case itself. */
   check(check: Check): void;
+  /** Records what was seen without judging it (shown in the report beside the checks). */
+  note(label: string, observed: string): void;
+  /** Issues a certificate declared with `deferred: true` now (time-bound certificates whose life must start after the server is up). */
+  issue(name: string): Promise<void>;
   /** Reloads the server's TLS material (needs 'crl-reload'). */
   reload(tls: SetupOverrides): Promise<void>;
   /** Writes a file into the case directory and returns its path. */
   bundle(file: string, names: readonly string[]): Promise<string>;
   /** Starts a second instance of the server under test (same canary, its own trust), stopped with the case; probe it with `{ port }`. */
   startPeer(overrides: SetupOverrides): Promise<RunningServer>;
-  /** Open file descriptors and memory of the suite's own process, where in-process adapters run. */
-  sampleResources(): Promise<ResourceSample>;
-}
-
-/** Resources of the suite's process at one moment. */
-export interface ResourceSample {
-  /** Entries of /proc/self/fd; -1 where /proc is missing. */
-  fds: number;
-  rssBytes: number;
-  heapUsedBytes: number;
+  /** Open descriptors and memory of the server: its own process (RunningServer.pid or resources()), else the suite's process where in-process adapters run. */
+  sampleResources(): Promise<ServerSample>;
 }
 
 /** Identity for a type-checked case list. */

@@ -14,7 +14,7 @@ import { loadExpectations, NO_EXPECTATIONS, staleEntries, type Expectations } fr
 import { checkOpenssl } from './openssl.ts';
 import { prepareReportDir, summarize, writeMatrix, writeServerReport, type ServerReport, type Summary } from './report.ts';
 import { runBounded } from './pool.ts';
-import { runCases, STOP_TIMEOUT_MS } from './runner.ts';
+import { runCases, runLabels, STOP_TIMEOUT_MS } from './runner.ts';
 import { formatDuration, parseDuration } from './durations.ts';
 import { killDescendantsNow } from './processes.ts';
 import { BUILT_IN_NAMES } from './servers/index.ts';
@@ -50,6 +50,7 @@ Results:
   --expectations <file>     known deviations (default expectations/<server>.json for built-ins)
   --report-dir <dir>        where reports go (default ./reports)
   --baseline <report.json>  show what changed since an earlier run (newly failing, newly passing, added, removed)
+  --strict                  a policy-level case the server does not follow fails (default: a warning, exit 0)
   --concurrency <n>         case runs in flight at once (default 4)
   --debug                   stack traces for harness faults
   --help, --version
@@ -58,6 +59,7 @@ Time bounds (a hung server gives its case an error verdict; the run goes on):
   --start-timeout <time>    bound on a server's start (default 15s, or --ready-timeout + 5s)
   --stop-timeout <time>     bound on a server's stop (default 10s)
   --case-timeout <time>     bound on one case under one TLS version (default 30s)
+  --probe-timeout <time>    bound on one probe connection (default 5s; raise it for stacks whose handshakes are slow)
   --run-timeout <time>      bound on the whole run, exit 2 when it runs out (default 30m)
 
 Exit codes: 0 every case met its expectation; 1 a conformance failure or an
@@ -96,6 +98,10 @@ export interface CliOptions {
   stopTimeoutMs?: number;
   /** Bound on one case, ms. */
   caseTimeoutMs?: number;
+  /** Bound on one probe connection, ms. */
+  probeTimeoutMs?: number;
+  /** Policy-level failures fail the run. */
+  strict: boolean;
   /** Bound on the whole run, ms. */
   runTimeoutMs: number;
 }
@@ -117,7 +123,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         'reload-signal': { type: 'string' }, 'ready-timeout': { type: 'string' },
         grep: { type: 'string' }, family: { type: 'string' }, tls: { type: 'string' }, expectations: { type: 'string' },
         'report-dir': { type: 'string' }, concurrency: { type: 'string' }, shard: { type: 'string' }, baseline: { type: 'string' },
-        'start-timeout': { type: 'string' }, 'stop-timeout': { type: 'string' }, 'case-timeout': { type: 'string' }, 'run-timeout': { type: 'string' },
+        'start-timeout': { type: 'string' }, 'stop-timeout': { type: 'string' }, 'case-timeout': { type: 'string' }, 'run-timeout': { type: 'string' }, 'probe-timeout': { type: 'string' }, strict: { type: 'boolean' },
         list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }, debug: { type: 'boolean' },
       },
     });
@@ -129,12 +135,13 @@ export function parseCli(argv: readonly string[]): CliOptions {
     server: v.server ?? 'invoice',
     reportDir: v['report-dir'] ?? 'reports',
     concurrency: 4,
-    list: v.list === true, help: v.help === true, version: v.version === true, debug: v.debug === true,
+    list: v.list === true, help: v.help === true, version: v.version === true, debug: v.debug === true, strict: v.strict === true,
     runTimeoutMs: v['run-timeout'] === undefined ? RUN_TIMEOUT_MS : parseDuration('run-timeout', v['run-timeout']),
   };
   if (v['start-timeout'] !== undefined) opts.startTimeoutMs = parseDuration('start-timeout', v['start-timeout']);
   if (v['stop-timeout'] !== undefined) opts.stopTimeoutMs = parseDuration('stop-timeout', v['stop-timeout']);
   if (v['case-timeout'] !== undefined) opts.caseTimeoutMs = parseDuration('case-timeout', v['case-timeout']);
+  if (v['probe-timeout'] !== undefined) opts.probeTimeoutMs = parseDuration('probe-timeout', v['probe-timeout']);
   if (v['report-dir'] !== undefined && v['report-dir'].trim() === '') throw usage('--report-dir is empty', 'pass a directory path, e.g. --report-dir reports');
   if (v.server !== undefined && v['server-cmd'] !== undefined) throw usage('--server and --server-cmd were both given', 'use one of them');
   if (v['server-cmd'] !== undefined) opts.serverCmd = v['server-cmd'];
@@ -351,7 +358,7 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
     const onOuterAbort = (): void => { lanesAbort.abort(); };
     signal.addEventListener('abort', onOuterAbort, { once: true });
     const runServer = async ({ adapter, expectations }: (typeof adapters)[number]): Promise<ServerReport> => {
-      const runs = cases.reduce((n, c) => n + (c.tls === 'once' || opts.tls ? 1 : 2), 0);
+      const runs = cases.reduce((n, c) => n + runLabels(c, opts.tls ? [opts.tls] : ['1.2', '1.3']).length, 0);
       const progress = createProgress(adapter.name, runs, process.stderr);
       const started = performance.now();
       const results = await runCases({
@@ -359,6 +366,8 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
         ...(opts.startTimeoutMs !== undefined ? { startTimeoutMs: opts.startTimeoutMs } : {}),
         ...(opts.stopTimeoutMs !== undefined ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
         ...(opts.caseTimeoutMs !== undefined ? { caseTimeoutMs: opts.caseTimeoutMs } : {}),
+        ...(opts.probeTimeoutMs !== undefined ? { probeTimeoutMs: opts.probeTimeoutMs } : {}),
+        strict: opts.strict,
       }).finally(() => progress.done());
       const report: ServerReport = {
         server: adapter.name, capabilities: adapter.capabilities, summary: summarize(results),
@@ -389,7 +398,7 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
     await writeMatrix(opts.reportDir, reports);
     const sum = (k: keyof Summary): number => totals.reduce((n, s) => n + s[k], 0);
     out(`reports written to ${opts.reportDir}/`);
-    const detail = [sum('expectedFailures') && `${sum('expectedFailures')} known deviations`, sum('notApplicable') && `${sum('notApplicable')} not applicable`, sum('errors') && `${sum('errors')} errors`, sum('unexpectedPasses') && `${sum('unexpectedPasses')} unexpected passes`].filter(Boolean);
+    const detail = [sum('warnings') && `${sum('warnings')} warning${sum('warnings') === 1 ? '' : 's'} (policy; --strict fails them)`, sum('expectedFailures') && `${sum('expectedFailures')} known deviations`, sum('notApplicable') && `${sum('notApplicable')} not applicable`, sum('errors') && `${sum('errors')} errors`, sum('unexpectedPasses') && `${sum('unexpectedPasses')} unexpected passes`].filter(Boolean);
     if (detail.length > 0) out(`(${detail.join(', ')})`);
     out(`conformance: ${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped`);
     return failed ? 1 : 0;

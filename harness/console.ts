@@ -5,10 +5,9 @@ import { FAMILIES } from './case.ts';
 import { visible } from './report-document.ts';
 import type { ServerReport } from './report.ts';
 import type { CaseResult } from './runner.ts';
+import { failsRun, VERDICT_MARK as MARK } from './verdicts.ts';
 
-export const MARK: Record<CaseResult['verdict'], string> = {
-  pass: '✓', fail: '✗', error: '!', 'not-applicable': '-', 'expected-fail': '~', 'unexpected-pass': '?',
-};
+export { VERDICT_MARK as MARK } from './verdicts.ts';
 
 /** Console lines for one server's results, grouped by family. */
 export function formatResults(report: ServerReport): string[] {
@@ -18,7 +17,8 @@ export function formatResults(report: ServerReport): string[] {
     if (rows.length === 0) continue;
     lines.push(`  ${family}`);
     for (const r of rows) {
-      const detail = r.verdict === 'pass' ? r.message.replace(/^[^:]*: /, '') : r.verdict === 'expected-fail' ? `known deviation: ${r.reason ?? ''}` : r.message;
+      const detail = r.verdict === 'pass' ? r.message.replace(/^[^:]*: /, '') : r.verdict === 'expected-fail' ? `known deviation: ${r.reason ?? ''}`
+        : r.verdict === 'warning' ? `policy of the suite, not a requirement: ${r.message}` : r.message;
       lines.push(visible(`    ${MARK[r.verdict]} ${r.title} — TLS ${r.tls}: ${detail}`));
     }
   }
@@ -54,7 +54,7 @@ export function createProgress(server: string, total: number, stream: ProgressSt
   return {
     tick: (r) => {
       n += 1;
-      if (r.verdict === 'fail' || r.verdict === 'error' || r.verdict === 'unexpected-pass') failed += 1;
+      if (failsRun(r.verdict)) failed += 1;
       stream.write(`\r\x1b[2K${server}: ${n}/${total}${failed > 0 ? ` (${failed} failed)` : ''} ${MARK[r.verdict]} ${r.id} TLS ${r.tls}`);
     },
     done: () => { if (n > 0) stream.write('\r\x1b[2K'); },

@@ -1,9 +1,9 @@
 // The package entry: the adapter contract for server authors, and the harness
 // pieces that specs and scripts use.
-export type { Capability, Observation, Outcome, RunningServer, ServerAdapter, ServerSetup, TlsVersion } from './types.ts';
+export type { Capability, Observation, Outcome, ResourceSample, RunningServer, ServerAdapter, ServerSetup, StartOptions, TlsVersion } from './types.ts';
 export { CAPABILITIES } from './types.ts';
 export { defineCase, FAMILIES, SEVERITIES } from './case.ts';
-export type { BasePki, CaseContext, CaseDefinition, Check, Family, Reference, ResourceSample, SetupOverrides, Severity } from './case.ts';
+export type { BasePki, CaseContext, CaseDefinition, Check, Family, Level, Reference, SetupOverrides, Severity, TlsLabel } from './case.ts';
 export { PkiBuilder } from './pki.ts';
 export type { BuiltCert, BuiltCrl, BuiltPki, CertRef, CrlRef, KeySpec, Digest } from './pki.ts';
 export { probe, describeObservation, sendRaw, holdStalled, captureClientHello } from './probe.ts';
@@ -13,3 +13,4 @@ export { runCases, runCase } from './runner.ts';
 export type { CaseResult, RunOptions, Verdict } from './runner.ts';
 export { HarnessError } from './errors.ts';
 export { runBounded } from './pool.ts';
+export type { ServerSample } from './resources.ts';

@@ -4,6 +4,7 @@
 import { X509Certificate, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { HarnessError } from './errors.ts';
+import { isPooled, pooledKey } from './key-pool.ts';
 import { OpensslSession, shellQuote } from './openssl.ts';
 
 /** Key algorithms the builder can generate. */
@@ -61,6 +62,8 @@ export interface LeafOptions extends CertOptions {
   role?: 'client' | 'server';
   /** false: the client sends its leaf alone, without the intermediates above it. */
   sendIntermediates?: boolean;
+  /** Not built by build(): issued later by BuiltPki.issue() (a certificate whose life must begin after the server is up). */
+  deferred?: boolean;
 }
 
 /** Options of a CRL. */
@@ -145,6 +148,8 @@ export interface BuiltPki {
   crl(name: string): BuiltCrl;
   /** Writes the named certificates (or CRLs) into one PEM bundle and returns its path. */
   bundle(file: string, names: readonly string[]): Promise<string>;
+  /** Builds a certificate declared `deferred` now; once only (later calls return the same certificate). */
+  issue(name: string): Promise<BuiltCert>;
 }
 
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
@@ -200,11 +205,22 @@ export class PkiBuilder {
     return this.certs.map((c) => c.name);
   }
 
+  /** The declared certificate of that name (throws when there is none). */
+  entity(name: string): CertRef {
+    return this.decl({ name, kind: 'ca' });
+  }
+
+  /** Key types of every declared certificate (to generate slow ones ahead). */
+  keySpecs(): KeySpec[] {
+    return [...new Set(this.certs.map((c) => c.opts.key ?? 'ec-p256'))];
+  }
+
   /** Builds every declared certificate and CRL inside `dir`; `signal` kills a running openssl. */
   async build(dir: string, signal?: AbortSignal): Promise<BuiltPki> {
     const session = new OpensslSession(dir, signal);
     const certs = new Map<string, BuiltCert>();
-    for (const decl of this.certs) certs.set(decl.name, await buildCert(session, decl, certs, this.certs));
+    for (const decl of this.certs) if (decl.opts.deferred !== true) certs.set(decl.name, await buildCert(session, decl, certs, this.certs));
+    const issuing = new Map<string, Promise<BuiltCert>>();
     const crls = new Map<string, BuiltCrl>();
     for (const decl of this.crls) crls.set(decl.name, await buildCrl(session, decl, certs, this.certs));
     const lookup = <T>(map: ReadonlyMap<string, T>, what: string, name: string): T => {
@@ -226,12 +242,23 @@ export class PkiBuilder {
         session.record(`cat ${files.map(shellQuote).join(' ')} > ${shellQuote(file)}`, `bundle ${names.join(' + ')}`);
         return session.resolve(file);
       },
+      issue: (name) => {
+        const decl = this.certs.find((c) => c.name === name);
+        if (decl?.opts.deferred !== true) return Promise.reject(specError(`${name} is not a deferred certificate of this PKI`));
+        let pending = issuing.get(name);
+        if (!pending) {
+          pending = buildCert(session, decl, certs, this.certs).then((cert) => { certs.set(name, cert); return cert; });
+          issuing.set(name, pending);
+        }
+        return pending;
+      },
     };
   }
 
   private add(name: string, kind: 'ca' | 'leaf', opts: LeafOptions & CaOptions): CertRef {
     this.checkName(name);
     if (opts.issuer) this.known(opts.issuer, name);
+    if (opts.issuer && this.decl(opts.issuer).opts.deferred === true) throw specError(`${name}: its issuer ${opts.issuer.name} is deferred (issued later), so it cannot sign at build time`);
     if (opts.cn !== undefined && opts.subject !== undefined) throw specError(`${name}: cn and subject both given; use one`);
     if (kind === 'leaf' && (opts.pathLen !== undefined || opts.nameConstraints !== undefined) && !opts.caFlag) {
       throw specError(`${name}: pathLen/nameConstraints apply to CAs, not to a leaf without caFlag`);
@@ -353,11 +380,18 @@ async function buildCert(session: OpensslSession, decl: CertDecl, built: Readonl
   const issuerKeyIsEd = issuer !== undefined ? issuer.x509.publicKey.asymmetricKeyType === 'ed25519' : key === 'ed25519';
   const digestArgs = issuerKeyIsEd ? [] : [`-${o.digest ?? 'sha256'}`];
   const subjArgs = ['-subj', subject, '-utf8', ...(subject.includes('+') ? ['-multivalue-rdn'] : [])];
+  // A slow key comes from the pool, generated ahead; the replay script generates its own.
+  let newKey = [...keyArgs(key), '-nodes', '-keyout', `${name}.key`];
+  if (isPooled(key)) {
+    await writeFile(session.resolve(`${name}.key`), await pooledKey(key), { mode: 0o600 });
+    session.record(`openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:${key.slice(4)} -out ${name}.key`, `${name}: ${key.toUpperCase()} key (generated ahead of the case)`);
+    newKey = ['-key', `${name}.key`];
+  }
   if (!exact) {
     const days = String(Math.max(1, Math.round((o.notAfter ?? DAY) / DAY)));
     await session.write(`${name}.cnf`, config.join('\n') + '\n', `extensions of ${name}`);
     const signer = issuer ? ['-CA', `${issuer.name}.pem`, '-CAkey', `${issuer.name}.key`] : [];
-    await session.run(['req', '-x509', '-new', ...keyArgs(key), '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`,
+    await session.run(['req', '-x509', '-new', ...newKey, '-out', `${name}.pem`,
       ...subjArgs, '-days', days, '-set_serial', `0x${decl.serial}`, ...digestArgs, ...signer,
       '-config', `${name}.cnf`, '-extensions', 'ext'], `${name}: ${decl.kind === 'ca' ? 'CA' : 'leaf'} signed by ${issuer?.name ?? 'itself'}`);
   } else {
@@ -368,7 +402,7 @@ async function buildCert(session: OpensslSession, decl: CertDecl, built: Readonl
     await session.write(`${name}.cnf`, config.join('\n') + '\n', `extensions and signing settings of ${name}`);
     await session.write(`${name}.db`, '');
     await session.write(`${name}.srl`, `${decl.serial}\n`);
-    await session.run(['req', '-new', ...keyArgs(key), '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, ...subjArgs,
+    await session.run(['req', '-new', ...newKey, '-out', `${name}.csr`, ...subjArgs,
       '-config', `${name}.cnf`], `${name}: key and request`);
     await session.run(['ca', '-batch', '-notext', '-preserveDN', '-config', `${name}.cnf`, '-extensions', 'ext', '-in', `${name}.csr`,
       '-out', `${name}.pem`, ...(issuer ? ['-cert', `${signerName}.pem`, '-keyfile', `${signerName}.key`] : ['-selfsign', '-keyfile', `${name}.key`]),

@@ -49,7 +49,18 @@ export interface ProbeOptions {
   verifyServerName?: boolean;
   /** After the last response, renegotiate this many times (TLS 1.2), each bounded by `timeoutMs` of its own. */
   renegotiate?: { attempts: number; timeoutMs: number };
+  /**
+   * After the handshake, wait this long for the server to end the connection before sending the request
+   * (the TLS 1.3 hold test: a server that refused the certificate closes at once, one whose handler dies waits
+   * for the request). Set by probe() itself when a TLS 1.3 ending is ambiguous.
+   */
+  holdMs?: number;
+  /** false: take an ambiguous TLS 1.3 ending as it is, without the hold test (default true). */
+  disambiguate?: boolean;
 }
+
+/** How long the TLS 1.3 hold test waits for a refusing server to close. */
+export const HOLD_MS = 1_500;
 
 /** The observations of one probe connection. */
 export interface ProbeResult {
@@ -74,8 +85,32 @@ export const ALERTS: Readonly<Record<number, string>> = {
 const DEFAULT_TIMEOUT_MS = 5_000;
 const MAX_BODY = 1 << 20;
 
-/** Connects once and sends the requests; never throws, never waits unbounded. */
-export function probe(opts: ProbeOptions): Promise<ProbeResult> {
+/**
+ * Connects and sends the requests; never throws, never waits unbounded. Under TLS 1.3 a client learns that the
+ * server refused its certificate only after its own handshake finished, and a server that then closes without
+ * an alert looks like one whose request handler died (as does, under either version, a server that refuses
+ * the client right after the handshake). When an ending after the handshake has no alert and no response, a
+ * second connection holds back its request to tell the two apart: a refusing server closes before any request
+ * comes, a dying handler only after it (see HOLD_MS).
+ */
+export async function probe(opts: ProbeOptions): Promise<ProbeResult> {
+  const result = await connectOnce(opts);
+  const first = result.observations[0];
+  if (opts.disambiguate === false || opts.holdMs !== undefined || opts.renegotiate || (opts.requests?.length ?? 1) !== 1 || !first || !isAmbiguous(first)) return result;
+  const held = await connectOnce({ ...opts, holdMs: HOLD_MS });
+  const obs = held.observations[0];
+  if (!obs) return result;
+  return { ...result, observations: [obs] };
+}
+
+/** An ending after a completed handshake, without alert or response, that by itself does not say whether the server refused the client. */
+function isAmbiguous(obs: Observation): boolean {
+  return obs.outcome === 'rejected-handshake' && obs.handshake === true && obs.requestSent === true
+    && (obs.alert === 'closed' || obs.alert === 'reset') && (obs.responseBytes ?? 0) === 0;
+}
+
+/** One connection: handshake, requests, classification. */
+function connectOnce(opts: ProbeOptions): Promise<ProbeResult> {
   const requests = opts.requests ?? [{}];
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const started = performance.now();
@@ -83,6 +118,12 @@ export function probe(opts: ProbeOptions): Promise<ProbeResult> {
     const observations: Observation[] = [];
     let session: Buffer | undefined;
     let handshakeDone = false;
+    let requestSent = false;
+    let sessionIssued = false;
+    let received = 0;
+    // With holdMs: whether the hold ran out with the connection open (the server waited for a request).
+    let heldOpen: boolean | undefined;
+    let holdTimer: NodeJS.Timeout | undefined;
     let protocol: string | undefined;
     let buffer = Buffer.alloc(0);
     let settled = false;
@@ -108,6 +149,7 @@ export function probe(opts: ProbeOptions): Promise<ProbeResult> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(holdTimer);
       socket.destroy();
       const ms = Math.round(performance.now() - started);
       const last = observations.at(-1);
@@ -123,8 +165,27 @@ export function probe(opts: ProbeOptions): Promise<ProbeResult> {
         renegotiation.refusal ??= describeObservation({ ...obs, canarySeen: false, ms: 0 });
         return finish();
       }
-      observations.push({ ...obs, canarySeen: false, ...(protocol ? { protocol } : {}), ms: Math.round(performance.now() - started) });
+      observations.push({ ...obs, canarySeen: false, ...(protocol ? { protocol } : {}), ...progress(), ms: Math.round(performance.now() - started) });
       finish();
+    };
+    const progress = (): Pick<Observation, 'handshake' | 'requestSent' | 'responseBytes' | 'sessionIssued'> =>
+      ({ handshake: handshakeDone, requestSent, responseBytes: received, sessionIssued });
+    // The connection ended (closed, or reset) with no complete response to the current request.
+    const ended = (how: 'closed' | 'reset', code: string): void => {
+      if (!handshakeDone) {
+        return fail({ outcome: 'rejected-handshake', alert: how, error: `${code}: connection ${how === 'reset' ? 'reset' : 'closed'} during the handshake` });
+      }
+      if (!requestSent && opts.holdMs !== undefined) {
+        return fail({ outcome: 'rejected-handshake', alert: how, error: code,
+          evidence: `after the ${protocol ?? 'TLS'} handshake the server ${how === 'reset' ? 'reset' : 'closed'} the connection before any request was sent (${Math.round(performance.now() - started)} ms after connecting): it refused the client at the connection level` });
+      }
+      if (heldOpen === true) {
+        return fail({ outcome: 'dropped', error: code,
+          evidence: `the server kept the connection open for ${opts.holdMs ?? 0} ms after the ${protocol ?? 'TLS'} handshake, waiting for a request, and ${how === 'reset' ? 'reset' : 'closed'} it only after the request came, with ${received} bytes of response: its request handler dropped the request; nobody refused the client` });
+      }
+      // Ambiguous by itself: probe() runs the hold test, unless told not to.
+      fail({ outcome: 'rejected-handshake', alert: how, error: code,
+        evidence: `the connection ended after the ${protocol ?? 'TLS'} handshake without an alert or a response${sessionIssued ? ' (a session was issued)' : ''}; by itself this does not tell a refusal from a request handler that died` });
     };
     const timer = setTimeout(() => {
       fail({ outcome: 'error', error: `timeout: no answer within ${timeoutMs} ms ${handshakeDone ? 'after the handshake' : 'during the handshake'}` });
@@ -136,6 +197,8 @@ export function probe(opts: ProbeOptions): Promise<ProbeResult> {
       const last = observations.length === requests.length - 1 && !opts.renegotiate;
       const headers: Record<string, string> = { Host: `localhost:${opts.port}`, 'User-Agent': 'mtls-conformance', Connection: last ? 'close' : 'keep-alive', ...req.headers };
       const head = `${req.method ?? 'GET'} ${req.path ?? '/'} HTTP/1.1\r\n` + Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n';
+      requestSent = true;
+      received = 0;
       socket.write(head);
     };
 
@@ -165,14 +228,17 @@ export function probe(opts: ProbeOptions): Promise<ProbeResult> {
       }
       finish();
     };
-    socket.on('session', (s: Buffer) => { session = s; });
+    socket.on('session', (s: Buffer) => { session = s; sessionIssued = true; });
     socket.once('secureConnect', () => {
       handshakeDone = true;
       protocol = socket.getProtocol() ?? undefined;
       session ??= socket.getSession();
-      sendNext();
+      if (opts.holdMs === undefined) return sendNext();
+      holdTimer = setTimeout(() => { heldOpen = true; sendNext(); }, opts.holdMs);
     });
     socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (!requestSent) return fail({ outcome: 'error', error: `the server sent ${chunk.length} bytes of application data before any request` });
       buffer = Buffer.concat([buffer, chunk]);
       if (buffer.length > MAX_BODY) return fail({ outcome: 'error', error: `response larger than ${MAX_BODY} bytes` });
       for (;;) {
@@ -198,16 +264,27 @@ export function probe(opts: ProbeOptions): Promise<ProbeResult> {
         else observations.push(answer);
         return finish();
       }
-      fail({ outcome: 'rejected-handshake', alert: 'closed', error: handshakeDone ? 'connection closed before any response' : 'connection closed during the handshake' });
+      if (buffer.length > 0) return fail({ outcome: 'error', error: `the server closed after ${buffer.length} bytes that are not an HTTP response` });
+      ended('closed', 'end of stream');
     });
     socket.on('close', () => {
-      if (!settled) fail({ outcome: 'rejected-handshake', alert: 'closed', error: 'connection closed' });
+      if (!settled) ended('closed', 'connection closed');
     });
-    socket.on('error', (err: NodeJS.ErrnoException) => fail(classifyError(err, handshakeDone)));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return ended('reset', err.code);
+      fail(classifyError(err, handshakeDone));
+    });
   });
 }
 
-/** Classifies a socket error: a TLS alert, a reset, or a harness-side error. */
+/** OpenSSL client errors that mean the peer's bytes are not TLS at all. */
+const NOT_TLS = /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST|HTTPS_PROXY_REQUEST|UNKNOWN_PROTOCOL|RECORD_LENGTH_MISMATCH|RECORD_TOO_LARGE|ENCRYPTED_LENGTH_TOO_LONG/;
+
+/**
+ * Classifies a socket error. Only an alert the server sent ("SSL alert number N" in OpenSSL's message) is
+ * an alert; a reset is a reset; the probe's own TLS errors (bytes that are not TLS, a version it did not
+ * offer, a server certificate it cannot verify) are errors that say what they are, never refusals.
+ */
 export function classifyError(err: NodeJS.ErrnoException, handshakeDone: boolean): Omit<Observation, 'ms' | 'canarySeen'> {
   const code = err.code ?? '';
   const alertNumber = /alert number (\d+)/.exec(err.message)?.[1];
@@ -216,12 +293,16 @@ export function classifyError(err: NodeJS.ErrnoException, handshakeDone: boolean
     return { outcome: 'rejected-handshake', alert: ALERTS[n] ?? `alert_${n}`, error: code || err.message };
   }
   if (code === 'ECONNRESET' || code === 'EPIPE') return { outcome: 'rejected-handshake', alert: 'reset', error: code };
-  if (/^ERR_SSL_/.test(code) && /WRONG_VERSION_NUMBER|UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE|SSLV3_ALERT|TLSV1_ALERT/.test(code)) {
-    return { outcome: 'rejected-handshake', alert: code.replace(/^ERR_SSL_(TLSV1[3]?_ALERT_|SSLV3_ALERT_)?/, '').toLowerCase(), error: code };
+  if (NOT_TLS.test(code)) {
+    return { outcome: 'error', error: `not TLS: the port answered bytes that are not a TLS record (the probe's ${code})` };
+  }
+  if (/UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE|VERSION_TOO_LOW|VERSION_TOO_HIGH/.test(code)) {
+    return { outcome: 'error', error: `the server chose a TLS version the probe did not offer (the probe's ${code})` };
   }
   if (!handshakeDone && (code.startsWith('ERR_TLS_') || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME|ALTNAME/.test(code))) {
     return { outcome: 'error', error: `the probe could not verify the server certificate: ${code} ${err.message}` };
   }
+  if (code.startsWith('ERR_SSL_')) return { outcome: 'error', error: `the probe's TLS library failed: ${code} (${err.message.split('\n')[0] ?? ''})` };
   return { outcome: 'error', error: `${code || 'error'}: ${err.message}` };
 }
 
@@ -275,7 +356,8 @@ export function parseResponse(buf: Buffer, atEnd: boolean): ParsedResponse | und
 function classifyResponse(res: ParsedResponse, canary: string, protocol: string | undefined, resumed: boolean, started: number): Observation {
   const text = res.body.toString('utf8');
   const canarySeen = text.includes(canary);
-  const base = { status: res.status, bodyExcerpt: text.slice(0, 200), canarySeen, resumed, ms: Math.round(performance.now() - started), ...(protocol ? { protocol } : {}) };
+  const base = { status: res.status, bodyExcerpt: text.slice(0, 200), canarySeen, resumed, ms: Math.round(performance.now() - started), ...(protocol ? { protocol } : {}),
+    handshake: true, requestSent: true, responseBytes: res.consumed };
   if (canarySeen) return { ...base, outcome: res.status >= 200 && res.status < 300 ? 'accepted' : 'leaked' };
   if (res.status >= 400) return { ...base, outcome: 'rejected-http' };
   return { ...base, outcome: 'error', error: `HTTP ${res.status || '(no status line)'} without the canary` };
@@ -291,6 +373,7 @@ export function describeObservation(obs: Observation): string {
       if (obs.alert === 'reset') return 'connection reset';
       if (obs.alert === 'closed') return 'connection closed without an alert';
       return `alert ${obs.alert ?? '?'}`;
+    case 'dropped': return 'handshake completed, request sent, connection ended without a response';
     case 'error': return `error: ${obs.error ?? 'unknown'}`;
   }
 }
@@ -305,6 +388,7 @@ export function observationSentence(obs: Observation, tls: string): string {
       return `the protected resource leaked in an HTTP ${obs.status ?? '?'} response${version}`;
     case 'rejected-http': return `it was refused with HTTP ${obs.status ?? '?'}${version}`;
     case 'rejected-handshake': return `it was refused at the TLS layer (${describeObservation(obs)})${version}`;
+    case 'dropped': return `the handshake completed and the request was sent, then the server ended the connection without any response: nobody refused the client (${obs.evidence ?? 'no evidence'})${version}`;
     case 'error': return `the probe failed (${obs.error ?? 'unknown error'})${version}`;
   }
 }

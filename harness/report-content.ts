@@ -6,6 +6,10 @@ import type { BaselineDiff, VerdictChange } from './baseline.ts';
 import { anchorOf, visible, VERDICT_MARK, VERDICT_WORDS, worstVerdict, type Block, type Doc, type Inline } from './report-document.ts';
 import type { ServerReport } from './report.ts';
 import type { CaseResult, Verdict } from './runner.ts';
+import { FAILING, failsRun } from './verdicts.ts';
+
+/** What each verdict mark means, for every page that shows them. */
+export const VERDICT_LEGEND = 'Verdicts: ✓ pass, ✗ fail, ⚠ warning (a policy of the suite the server does not follow: not a requirement, it fails only with --strict), ! error (the suite could not judge: the server hung or crashed, refused even a valid client, or the machine was overloaded), - not applicable (the server lacks a capability or TLS version the case needs), ~ known deviation (listed with its reason in the server\'s expectations file), ? unexpected pass. Counts are per case and TLS version.';
 
 /** Looks up a case's definition by id (undefined for ids no longer in the catalogue). */
 export type CaseLookup = (id: string) => CaseDefinition | undefined;
@@ -28,9 +32,9 @@ export function groupByCase(results: readonly CaseResult[]): CaseResult[][] {
 }
 
 /** Counts of one family (or all) for the summary table. */
-function counts(results: readonly CaseResult[]): { passed: number; failed: number; na: number; known: number } {
+function counts(results: readonly CaseResult[]): { passed: number; failed: number; na: number; known: number; warned: number } {
   const n = (...v: Verdict[]): number => results.filter((r) => v.includes(r.verdict)).length;
-  return { passed: n('pass'), failed: n('fail', 'error', 'unexpected-pass'), na: n('not-applicable'), known: n('expected-fail') };
+  return { passed: n('pass'), failed: n(...FAILING), na: n('not-applicable'), known: n('expected-fail'), warned: n('warning') };
 }
 
 /** What a case expects, in words. */
@@ -46,6 +50,7 @@ export function observedText(r: CaseResult): string {
     const version = c.observation?.protocol ? ` (${c.observation.protocol.replace('TLSv', 'TLS ')})` : '';
     return `${c.ok ? '' : 'FAILED '}${c.label}: ${c.observed}${version}${c.note ? ` — note: ${c.note}` : ''}`;
   });
+  for (const n of r.notes ?? []) parts.push(`${n.label}: ${n.observed}`);
   if (r.verdict === 'error' && !r.checks.some((c) => !c.ok)) parts.push(r.message);
   return parts.join('; ');
 }
@@ -211,16 +216,16 @@ export function buildServerDoc(report: ServerReport, opts: ServerDocOptions): Do
   const families = FAMILIES.filter((f) => report.cases.some((r) => r.family === f));
   const rows: Inline[][][] = families.map((f) => {
     const c = counts(report.cases.filter((r) => r.family === f));
-    return [[{ link: `#family-${f}`, text: [f] }], [String(c.passed)], [String(c.failed)], [String(c.na)], [String(c.known)]];
+    return [[{ link: `#family-${f}`, text: [f] }], [String(c.passed)], [String(c.failed)], [String(c.warned)], [String(c.na)], [String(c.known)]];
   });
   const all = counts(report.cases);
-  rows.push([[{ strong: 'total' }], [String(all.passed)], [String(all.failed)], [String(all.na)], [String(all.known)]]);
+  rows.push([[{ strong: 'total' }], [String(all.passed)], [String(all.failed)], [String(all.warned)], [String(all.na)], [String(all.known)]]);
   blocks.push(
     { kind: 'heading', level: 2, text: ['Summary'], id: 'summary' },
     { kind: 'para', text: ['One count per case and TLS version.'] },
-    { kind: 'table', head: [['family'], ['passed'], ['failed'], ['not applicable'], ['known deviations']], rows, align: ['left', 'right', 'right', 'right', 'right'] },
+    { kind: 'table', head: [['family'], ['passed'], ['failed'], ['warnings (policy)'], ['not applicable'], ['known deviations']], rows, align: ['left', 'right', 'right', 'right', 'right', 'right'] },
   );
-  const failures = report.cases.filter((r) => r.verdict === 'fail' || r.verdict === 'error' || r.verdict === 'unexpected-pass');
+  const failures = report.cases.filter((r) => failsRun(r.verdict));
   if (failures.length > 0) {
     blocks.push({ kind: 'para', text: [{ strong: 'What failed:' }] }, {
       kind: 'list', items: failures.map((r) => [{ link: `#${anchorOf(r.id)}`, text: [{ code: r.id }] }, ` (${r.severity}) TLS ${r.tls}: ${r.message}`]),
@@ -266,7 +271,7 @@ export function buildConformanceDoc(reports: readonly ServerReport[], opts: Conf
       kind: 'table', head: [['server'], ['capabilities'], ['passed'], ['failed'], ['not applicable'], ['known deviations']], align: ['left', 'left', 'right', 'right', 'right', 'right'],
       rows: reports.map((r) => [[{ code: r.server }], [r.capabilities.join(', ') || 'none'], [String(r.summary.passed)], [String(r.summary.failed)], [String(r.summary.notApplicable)], [String(r.summary.expectedFailures)]]),
     },
-    { kind: 'para', text: ['Verdicts: ✓ pass, ✗ fail, ! error (the server hung or crashed), - not applicable (the server lacks a capability the case needs), ~ known deviation (listed with its reason in the server\'s expectations file), ? unexpected pass. Counts are per case and TLS version.'] },
+    { kind: 'para', text: [VERDICT_LEGEND] },
   ];
   const groups = new Map<string, CaseResult[][]>();
   const ids: CaseResult[] = [];

@@ -1,6 +1,7 @@
 // A small document model shared by the Markdown and HTML writers, so that
 // report.md and its HTML rendering carry the same content from one builder.
 import type { Verdict } from './runner.ts';
+import { VERDICT_RANK } from './verdicts.ts';
 
 /** A run of inline content. */
 export type Inline =
@@ -32,23 +33,12 @@ export function anchorOf(id: string, suffix?: string): string {
   return suffix === undefined ? base : `${base}--${suffix}`;
 }
 
-/** The mark each verdict carries in console, Markdown and HTML. */
-export const VERDICT_MARK: Record<Verdict, string> = {
-  pass: '✓', fail: '✗', error: '!', 'not-applicable': '-', 'expected-fail': '~', 'unexpected-pass': '?',
-};
-
-/** The words each verdict is shown with. */
-export const VERDICT_WORDS: Record<Verdict, string> = {
-  pass: 'pass', fail: 'fail', error: 'error', 'not-applicable': 'not applicable', 'expected-fail': 'known deviation', 'unexpected-pass': 'unexpected pass',
-};
-
-/** Order of badness: the verdict a matrix cell shows when TLS versions differ. */
-const RANK: Record<Verdict, number> = { fail: 5, error: 4, 'unexpected-pass': 3, 'expected-fail': 2, pass: 1, 'not-applicable': 0 };
+export { VERDICT_MARK, VERDICT_WORDS } from './verdicts.ts';
 
 /** The worst of several verdicts (a cell is as bad as its worst TLS version). */
 export function worstVerdict(verdicts: readonly Verdict[]): Verdict | undefined {
   let worst: Verdict | undefined;
-  for (const v of verdicts) if (worst === undefined || RANK[v] > RANK[worst]) worst = v;
+  for (const v of verdicts) if (worst === undefined || VERDICT_RANK[v] > VERDICT_RANK[worst]) worst = v;
   return worst;
 }
 

@@ -13,7 +13,7 @@ const escapePre = (text: string): string => escapeText(visible(text, true));
 
 const VERDICT_CSS = `
 .v-pass{background:#d8f3dc;color:#1b4332}.v-fail{background:#ffccd5;color:#800f2f}.v-error{background:#ffe5b4;color:#7f4f00}
-.v-not-applicable{background:#eceff1;color:#455a64}.v-expected-fail{background:#fff3bf;color:#5c4d00}.v-unexpected-pass{background:#e5dbff;color:#3b2a7a}
+.v-warning{background:#ffe8cc;color:#7a3e00}.v-not-applicable{background:#eceff1;color:#455a64}.v-expected-fail{background:#fff3bf;color:#5c4d00}.v-unexpected-pass{background:#e5dbff;color:#3b2a7a}
 .v-none{background:#fafafa;color:#999}`;
 
 const BASE_CSS = `

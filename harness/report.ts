@@ -12,6 +12,7 @@ import { renderJunit } from './report-junit.ts';
 import { renderMarkdown } from './report-markdown.ts';
 import type { CaseResult } from './runner.ts';
 import type { Capability } from './types.ts';
+import { failsRun, SKIPPED } from './verdicts.ts';
 
 /** Totals of one server's run. */
 export interface Summary {
@@ -22,6 +23,8 @@ export interface Summary {
   unexpectedPasses: number;
   notApplicable: number;
   errors: number;
+  /** Policy-level cases the server does not follow (counted in skipped; they fail only with --strict). */
+  warnings: number;
 }
 
 /** One server's run, as the report writers see it. */
@@ -38,18 +41,14 @@ export interface ServerReport {
   baseline?: BaselineDiff;
 }
 
-/** Counts verdicts: failed = fail + error + unexpected-pass; skipped = not-applicable + expected-fail. */
+/** Counts verdicts: failed = the verdicts that fail a run (fail, error, unexpected-pass); skipped = not-applicable, expected-fail, warning. */
 export function summarize(results: readonly CaseResult[]): Summary {
   const count = (v: CaseResult['verdict']): number => results.filter((r) => r.verdict === v).length;
-  const expectedFailures = count('expected-fail');
-  const unexpectedPasses = count('unexpected-pass');
-  const notApplicable = count('not-applicable');
-  const errors = count('error');
   return {
     passed: count('pass'),
-    failed: count('fail') + errors + unexpectedPasses,
-    skipped: notApplicable + expectedFailures,
-    expectedFailures, unexpectedPasses, notApplicable, errors,
+    failed: results.filter((r) => failsRun(r.verdict)).length,
+    skipped: results.filter((r) => SKIPPED.includes(r.verdict)).length,
+    expectedFailures: count('expected-fail'), unexpectedPasses: count('unexpected-pass'), notApplicable: count('not-applicable'), errors: count('error'), warnings: count('warning'),
   };
 }
 

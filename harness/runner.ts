@@ -2,21 +2,26 @@
 // temp dir, PKI and server; probes; verdicts; cleanup in reverse order even when
 // a step fails or hangs. Independent runs overlap in a bounded pool.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
 import tmp from 'tmp-promise';
-import type { CaseContext, CaseDefinition, Check, SetupOverrides } from './case.ts';
+import type { CaseContext, CaseDefinition, Check, Level, SetupOverrides, TlsLabel } from './case.ts';
 import { HarnessError, isHarnessError, messageOf } from './errors.ts';
 import { expectedFailure, type Expectations, NO_EXPECTATIONS } from './expectations.ts';
 import { waitForLog } from './logs.ts';
+import { prewarmKeys } from './key-pool.ts';
 import { replayScript, shellQuote } from './openssl.ts';
 import { PkiBuilder, type BuiltPki } from './pki.ts';
-import { describeObservation, observationSentence, probe, type ProbeOptions, type ProbeRequest } from './probe.ts';
+import { captureClientHello, describeObservation, observationSentence, probe, sendRaw, type ProbeOptions, type ProbeRequest } from './probe.ts';
+import { sampleServer } from './resources.ts';
 import type { Observation, Outcome, RunningServer, ServerAdapter, ServerSetup, TlsVersion } from './types.ts';
 
-/** How one run of a case ended. */
-export type Verdict = 'pass' | 'fail' | 'not-applicable' | 'expected-fail' | 'unexpected-pass' | 'error';
+/**
+ * How one run of a case ended. 'warning': a policy-level case failed (a choice of the suite, not a
+ * requirement); it does not fail the run unless --strict makes it a 'fail'.
+ */
+export type Verdict = 'pass' | 'fail' | 'warning' | 'not-applicable' | 'expected-fail' | 'unexpected-pass' | 'error';
 
 /** One case under one TLS version, judged; the unit of every report. */
 export interface CaseResult {
@@ -25,7 +30,10 @@ export interface CaseResult {
   family: CaseDefinition['family'];
   severity: CaseDefinition['severity'];
   core: boolean;
-  tls: TlsVersion;
+  /** The TLS version(s) this run stands for. */
+  tls: TlsLabel;
+  /** Requirement or policy of the suite. */
+  level: Level;
   expected: 'accept' | 'reject';
   /** The outcome of the deciding probe. */
   outcome: Outcome | null;
@@ -35,6 +43,8 @@ export interface CaseResult {
   /** The expectations-file reason when this is a known deviation. */
   reason?: string;
   checks: Check[];
+  /** What was seen without being judged (the control client, spellings routed, the resource source). */
+  notes?: { label: string; observed: string }[];
   evidence: { alert?: string; status?: number; error?: string; logExcerpt?: string[] };
   /** The certificates and CRLs of the case. */
   pki: { name: string; subject: string; issuer: string; summary: string }[];
@@ -63,8 +73,24 @@ export interface RunOptions {
   startTimeoutMs?: number;
   /** Bound on stopping a server; default 10 s. */
   stopTimeoutMs?: number;
-  /** Bound on one case under one TLS version, PKI to verdict (a case's own timeoutMs wins); default 30 s. */
+  /** Bound on one case under one TLS version, server start to verdict (a case's own timeoutMs wins); default 30 s. */
   caseTimeoutMs?: number;
+  /** Bound on one probe connection; default 5 s. */
+  probeTimeoutMs?: number;
+  /** Policy-level failures fail (instead of warning). */
+  strict?: boolean;
+  /** What the server speaks, when already known; false skips learning it (every version assumed). Default: learnt first. */
+  profile?: ServerProfile | false;
+}
+
+/** What a server speaks, learnt before its cases run by serving a valid client under each TLS version. */
+export interface ServerProfile {
+  /** Versions under which it served the valid client. */
+  versions: TlsVersion[];
+  /** For each version it did not serve: what the valid client saw. */
+  refused: Partial<Record<TlsVersion, string>>;
+  /** Set when it served no version: why, in words; every case run is then an error saying so. */
+  cause?: string;
 }
 
 /** Default bound on starting a server. */
@@ -73,6 +99,10 @@ export const START_TIMEOUT_MS = 15_000;
 export const STOP_TIMEOUT_MS = 10_000;
 /** Default bound on one case. */
 export const CASE_TIMEOUT_MS = 30_000;
+/** Default bound on one probe connection. */
+export const PROBE_TIMEOUT_MS = 5_000;
+/** Bound on building a case's PKI (harness time, kept apart from the case's own bound). */
+const PKI_TIMEOUT_MS = 90_000;
 /** How long teardown waits for an abandoned case body to settle before removing its directory. */
 const SETTLE_MS = 1_000;
 /** The same wait when the run is interrupted or has failed: the process reaper ends what is still starting. */
@@ -83,11 +113,14 @@ const NEVER_STARTED_AFTER = 3;
 /** Runs every case under every asked TLS version; results come back in catalogue order. */
 export async function runCases(opts: RunOptions): Promise<CaseResult[]> {
   const versions = opts.tls ?? ['1.2', '1.3'];
+  // Slow keys start generating now, beside the quick cases, instead of inside the case that needs them.
+  prewarmKeys(new Set(opts.cases.flatMap((def) => (def.requires ?? []).some((c) => !opts.adapter.capabilities.includes(c)) ? [] : declarePki(def).keySpecs())));
+  const profile = opts.profile === false ? undefined : opts.profile ?? await learnServer(opts);
   // One task per case: its TLS versions run one after the other on one PKI.
-  const tasks: { def: CaseDefinition; runs: TlsVersion[]; first: number }[] = [];
+  const tasks: { def: CaseDefinition; runs: TlsLabel[]; first: number }[] = [];
   let slots = 0;
   for (const def of opts.cases) {
-    const runs: TlsVersion[] = def.tls === 'once' ? [versions.includes('1.3') ? '1.3' : versions[0] ?? '1.3'] : [...versions];
+    const runs = runLabels(def, versions, profile);
     // A case that needs a PKI per version gains nothing from running its versions in turn: they go in parallel.
     const groups = def.pkiPerRun === true ? runs.map((tls) => [tls]) : [runs];
     for (const group of groups) {
@@ -102,7 +135,8 @@ export async function runCases(opts: RunOptions): Promise<CaseResult[]> {
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const starts: StartTally = { ok: 0, failed: 0, first: undefined, limit: Math.min(NEVER_STARTED_AFTER, slots) };
-  const caseOpts: CaseRunOptions = { ...opts, signal: stop.signal, starts };
+  const { profile: _given, ...rest } = opts;
+  const caseOpts: CaseRunOptions = { ...rest, signal: stop.signal, starts, ...(profile ? { profile } : {}) };
   // Longest first, so the slow cases overlap the quick ones instead of trailing them; results keep catalogue order.
   const order = tasks.map((_, i) => i).sort((a, b) => Number(tasks[b]?.def.slow === true) - Number(tasks[a]?.def.slow === true));
   let next = 0;
@@ -143,8 +177,86 @@ interface StartTally {
 }
 
 /** What runCase needs beyond RunOptions when it runs inside runCases. */
-interface CaseRunOptions extends RunOptions {
+interface CaseRunOptions extends Omit<RunOptions, 'profile'> {
   starts?: StartTally;
+  profile?: ServerProfile;
+}
+
+/** The runs of a case under the selected versions: one per version for 'both', the best spoken one for 'once', else one with its label. */
+export function runLabels(def: Pick<CaseDefinition, 'tls'>, versions: readonly TlsVersion[], profile?: ServerProfile): TlsLabel[] {
+  const tls = def.tls ?? 'both';
+  if (tls === 'both') return [...versions];
+  if (tls === 'once') {
+    const spoken = versions.filter((v) => profile === undefined || profile.versions.includes(v));
+    return [spoken.includes('1.3') ? '1.3' : spoken[0] ?? (versions.includes('1.3') ? '1.3' : versions[0] ?? '1.3')];
+  }
+  if (tls === '1.2' || tls === '1.3') return versions.includes(tls) ? [tls] : [];
+  return [tls];
+}
+
+/** The TLS version a run's context probes with by default. */
+function contextVersion(label: TlsLabel, profile: ServerProfile | undefined): TlsVersion {
+  if (label === '1.2' || label === '1.3') return label;
+  return profile?.versions.includes('1.3') === false && profile.versions.includes('1.2') ? '1.2' : '1.3';
+}
+
+/** Why a run cannot be judged on this server's TLS versions, or undefined when it can. */
+function versionGap(label: TlsLabel, profile: ServerProfile | undefined, server: string): string | undefined {
+  if (!profile) return undefined;
+  const needs: TlsVersion[] = label === '1.2+1.3' ? ['1.2', '1.3'] : label === '1.0-1.1' ? [] : [label];
+  const missing = needs.filter((v) => !profile.versions.includes(v));
+  if (missing.length === 0) return undefined;
+  return `not applicable: ${server} does not serve a valid client under ${missing.map((v) => `TLS ${v} (${profile.refused[v] ?? 'refused'})`).join(' or ')}, so this run has no version to test`;
+}
+
+/** The control client the suite adds to every case's PKI (issued by the company root, built when first needed). */
+export const CONTROL = 'control';
+
+/**
+ * Learns which TLS versions the server serves a valid client on: one start with a plain PKI and the
+ * control client under TLS 1.2 and 1.3. Undefined when the server did not start (the cases report that).
+ */
+export async function learnServer(opts: RunOptions): Promise<ServerProfile | undefined> {
+  const seen: Partial<Record<TlsVersion, Observation>> = {};
+  let answer: string | undefined;
+  const def: CaseDefinition = {
+    id: 'suite::tls-versions', title: 'serves a valid client (which TLS versions the server speaks)', family: 'protocol', severity: 'critical',
+    tls: '1.2+1.3', expected: 'accept', control: 'same', why: 'Learnt before the cases run.',
+    pki: (b, { root }) => { b.leaf(CONTROL, { issuer: root, cn: 'conformance-control' }); },
+    run: async (t) => {
+      const [v12, v13] = await Promise.all((['1.2', '1.3'] as const).map((tls) => t.probe(CONTROL, undefined, { tls })));
+      if (v12) seen['1.2'] = v12;
+      if (v13) seen['1.3'] = v13;
+      if (v12?.outcome !== 'accepted' && v13?.outcome !== 'accepted') {
+        const raw = await sendRaw({ port: t.server.port, chunks: [await captureClientHello('1.3')], timeoutMs: opts.probeTimeoutMs ?? PROBE_TIMEOUT_MS });
+        answer = describeAnswer(raw.received, raw.ending);
+      }
+    },
+  };
+  const { profile: _, ...rest } = opts;
+  const result = await runCase(def, '1.2+1.3', { ...rest, expectations: NO_EXPECTATIONS });
+  if (seen['1.2'] === undefined && seen['1.3'] === undefined) return undefined;
+  const profile: ServerProfile = { versions: [], refused: {} };
+  for (const v of ['1.2', '1.3'] as const) {
+    const obs = seen[v];
+    if (obs?.outcome === 'accepted') profile.versions.push(v);
+    else profile.refused[v] = obs ? describeObservation(obs) : result.message;
+  }
+  if (profile.versions.length === 0) {
+    profile.cause = answer?.startsWith('answered') === true
+      ? `the port does not answer TLS: to a ClientHello it ${answer}`
+      : `${opts.adapter.name} serves a valid client under neither TLS 1.2 (${profile.refused['1.2'] ?? '?'}) nor TLS 1.3 (${profile.refused['1.3'] ?? '?'}), so no refusal of it would prove anything`;
+  }
+  return profile;
+}
+
+/** What a peer sent back to a ClientHello, in words. */
+function describeAnswer(bytes: Buffer, ending: string): string {
+  if (bytes.length === 0) return ending === 'open' ? 'said nothing and kept the connection open' : `said nothing and ${ending === 'reset' ? 'reset' : 'closed'} the connection`;
+  const type = bytes[0];
+  if ((type === 0x16 || type === 0x15) && bytes[1] === 0x03) return `a TLS ${type === 0x16 ? 'handshake' : 'alert'} record`;
+  const text = bytes.subarray(0, 60).toString('latin1').replace(/[^\x20-\x7e]/g, '.');
+  return `answered ${bytes.length} bytes that are not a TLS record: ${JSON.stringify(text)}`;
 }
 
 /** Thrown inside a case when the run is aborted; the case yields no result. */
@@ -202,6 +314,9 @@ export function declarePki(def: CaseDefinition): PkiBuilder {
   const root = b.ca('root', { cn: 'Acme Root CA' });
   const server = b.leaf('server', { issuer: root, cn: 'localhost', role: 'server' });
   def.pki?.(b, { root, server });
+  // Issued by the first CA the server trusts for clients, named as the allow-list (if any) allows.
+  const anchor = def.setup?.clientCa?.[0];
+  if (!b.names().includes(CONTROL)) b.leaf(CONTROL, { issuer: anchor === undefined ? root : b.entity(anchor), cn: def.setup?.allowedClients?.[0] ?? 'conformance-control', deferred: true });
   if (def.run === undefined && !b.names().includes('client')) {
     throw new HarnessError('ERR_MTLS_PKI_SPEC', `case ${def.id} has no run function and declares no entity named 'client'`, 'declare a client or write a run function');
   }
@@ -252,42 +367,74 @@ export interface SharedPki {
 }
 
 /** Runs one case under each TLS version in turn, on one PKI (a fresh one per version where the case asks for it). */
-export async function runCaseVersions(def: CaseDefinition, runs: readonly TlsVersion[], opts: CaseRunOptions, each: (index: number, result: CaseResult) => void): Promise<void> {
+export async function runCaseVersions(def: CaseDefinition, all: readonly TlsLabel[], opts: CaseRunOptions, each: (index: number, result: CaseResult) => void): Promise<void> {
   const missing = (def.requires ?? []).some((c) => !opts.adapter.capabilities.includes(c));
+  // Runs this server cannot be judged on (no TLS at all, a version it does not speak) are settled without a start.
+  const runs: TlsLabel[] = [];
+  const slots: number[] = [];
+  for (const [i, tls] of all.entries()) {
+    const why = missing ? undefined : opts.profile?.cause !== undefined ? `error: ${opts.profile.cause}` : versionGap(tls, opts.profile, opts.adapter.name);
+    if (why === undefined) {
+      runs.push(tls);
+      slots.push(i);
+    } else {
+      each(i, unrunResult(def, tls, why.startsWith('error: ') ? 'error' : 'not-applicable', why));
+    }
+  }
+  const eachRun = (i: number, result: CaseResult): void => { each(slots[i] ?? i, result); };
   if (runs.length < 2 || missing) {
-    for (const [i, tls] of runs.entries()) each(i, await runCase(def, tls, opts));
+    for (const [i, tls] of runs.entries()) eachRun(i, await runCase(def, tls, opts));
     return;
   }
   const dir = await tmp.dir({ prefix: 'mtls-case-', unsafeCleanup: true });
   try {
     let pki: BuiltPki;
     try {
-      pki = await declarePki(def).build(dir.path, opts.signal);
+      pki = await buildWithin(declarePki(def), dir.path, opts.signal);
     } catch {
       // Whatever went wrong, each run meets it again on its own and reports it as usual.
-      for (const [i, tls] of runs.entries()) each(i, await runCase(def, tls, opts));
+      for (const [i, tls] of runs.entries()) eachRun(i, await runCase(def, tls, opts));
       return;
     }
-    for (const [i, tls] of runs.entries()) each(i, await runCase(def, tls, opts, { dir: dir.path, pki, countOpenssl: i === 0 }));
+    for (const [i, tls] of runs.entries()) eachRun(i, await runCase(def, tls, opts, { dir: dir.path, pki, countOpenssl: i === 0 }));
   } finally {
     await dir.cleanup();
   }
 }
 
-/** Runs one case under one TLS version. Throws only HarnessErrors that must end the run. */
-export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRunOptions, shared?: SharedPki): Promise<CaseResult> {
+/** A run settled without starting anything (a missing capability or TLS version, a server that is not TLS). */
+function unrunResult(def: CaseDefinition, tls: TlsLabel, verdict: 'not-applicable' | 'error', message: string): CaseResult {
+  return {
+    id: def.id, title: def.title, family: def.family, severity: def.severity, core: def.core === true, tls, level: def.level ?? 'requirement', expected: def.expected,
+    startedAt: new Date().toISOString(), outcome: verdict === 'error' ? 'error' : null, verdict, message, checks: [], evidence: verdict === 'error' ? { error: message.replace(/^error: /, '') } : {},
+    pki: [], replay: '', openssl: { processes: 0, ms: 0 }, ms: 0,
+  };
+}
+
+/** Builds a PKI within its own bound: harness time, never counted against the case. */
+function buildWithin(builder: PkiBuilder, dir: string, signal: AbortSignal | undefined): Promise<BuiltPki> {
+  const bound = AbortSignal.timeout(PKI_TIMEOUT_MS);
+  const both = signal ? AbortSignal.any([signal, bound]) : bound;
+  return within(builder.build(dir, both), PKI_TIMEOUT_MS, () => new HarnessError('ERR_MTLS_OVERLOADED',
+    `building the PKI took more than ${PKI_TIMEOUT_MS / 1000} s: the machine is overloaded (harness time, not the server's)`, 'run again when the machine is less busy, or with a lower --concurrency'));
+}
+
+/** Runs one case under one TLS version (or label). Throws only HarnessErrors that must end the run. */
+export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRunOptions, shared?: SharedPki): Promise<CaseResult> {
   const started = performance.now();
   const adapter = opts.adapter;
+  const tls = contextVersion(label, opts.profile);
   const base = {
-    id: def.id, title: def.title, family: def.family, severity: def.severity, core: def.core === true, tls, expected: def.expected,
+    id: def.id, title: def.title, family: def.family, severity: def.severity, core: def.core === true, tls: label, level: def.level ?? 'requirement', expected: def.expected,
     startedAt: new Date().toISOString(),
   };
   const missing = (def.requires ?? []).filter((c) => !adapter.capabilities.includes(c));
-  if (missing.length > 0) {
-    return { ...base, outcome: null, verdict: 'not-applicable', message: `not applicable: ${adapter.name} does not declare ${missing.join(', ')}`, checks: [], evidence: {}, pki: [], replay: '', openssl: { processes: 0, ms: 0 }, ms: 0 };
-  }
+  if (missing.length > 0) return unrunResult(def, label, 'not-applicable', `not applicable: ${adapter.name} does not declare ${missing.join(', ')}`);
   const builder = declarePki(def);
   const checks: Check[] = [];
+  const notes: { label: string; observed: string }[] = [];
+  // Whether a valid client was served by this server instance under this run's version: what makes its refusals mean something.
+  let servedHere = false;
   const teardown: (() => Promise<void>)[] = [];
   let pki: BuiltPki | undefined;
   let server: RunningServer | undefined;
@@ -299,11 +446,14 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
   // What the case is doing now, so a timeout can say what hung and for how long.
   const phase = { what: 'building the PKI', since: performance.now() };
   const enter = (what: string): void => { phase.what = what; phase.since = performance.now(); };
-  // The case's own clock: runs out with a CaseTimeout, or stops at once when the run is aborted.
+  // The case's own clock, started once the PKI is built: runs out with a CaseTimeout, or stops at once when the run is aborted.
   const clock = new AbortController();
-  const timer = setTimeout(() => {
-    clock.abort(new CaseTimeout(`the case did not finish within ${caseTimeout} ms: it hung while ${phase.what} (for ${Math.round(performance.now() - phase.since)} ms)`));
-  }, caseTimeout);
+  let timer: NodeJS.Timeout | undefined;
+  const armClock = (): void => {
+    timer = setTimeout(() => {
+      clock.abort(new CaseTimeout(`the case did not finish within ${caseTimeout} ms: it hung while ${phase.what} (for ${Math.round(performance.now() - phase.since)} ms)`));
+    }, caseTimeout);
+  };
   const onRunAbort = (): void => { clock.abort(new Interrupted('interrupted')); };
   if (opts.signal?.aborted) onRunAbort();
   opts.signal?.addEventListener('abort', onRunAbort, { once: true });
@@ -317,19 +467,28 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
     if (clock.signal.aborted) throw abortReason(clock.signal);
     const tmpDir = shared ? { path: shared.dir, cleanup: () => Promise.resolve() } : await tmp.dir({ prefix: 'mtls-case-', unsafeCleanup: true });
     teardown.push(async () => { await settle(work, grace); await tmpDir.cleanup(); });
-    pki = shared ? shared.pki : await step(builder.build(tmpDir.path, clock.signal));
+    pki = shared ? shared.pki : await step(buildWithin(builder, tmpDir.path, clock.signal));
+    armClock();
     const serverDir = path.join(tmpDir.path, shared ? `server-tls${tls}` : 'server');
     await mkdir(serverDir, { mode: 0o700 });
     let setup = await step(resolveSetup(pki, serverDir, def.setup));
     const serverCa = await readFile(pki.cert('root').cert, 'utf8');
     enter(`starting server ${adapter.name}`);
-    const starting = Promise.resolve().then(() => adapter.start(setup));
+    // Aborted when the start is abandoned (its bound passed, the case or the run stopped), so the adapter can stop waiting.
+    const startAbort = new AbortController();
+    const onClockAbort = (): void => { startAbort.abort(); };
+    clock.signal.addEventListener('abort', onClockAbort, { once: true });
+    const starting = Promise.resolve().then(() => adapter.start(setup, { signal: startAbort.signal }));
+    starting.catch(() => undefined).finally(() => { clock.signal.removeEventListener('abort', onClockAbort); });
     // A start that finishes after its timeout still gets stopped.
     teardown.push(async () => {
       const late = await within(starting, grace, () => new Error('start never resolved')).catch(() => undefined);
       if (late && late !== server && typeof late.stop === 'function') await stopWithin(late, adapter.name, stopTimeout);
     });
-    server = await startWithin(starting, adapter.name, startTimeout, clock.signal, opts.starts);
+    server = await startWithin(starting, adapter.name, startTimeout, clock.signal, opts.starts).catch((error: unknown) => {
+      startAbort.abort();
+      throw error;
+    });
     const running = server;
     teardown.push(() => stopWithin(running, adapter.name, stopTimeout));
     const builtPki = pki;
@@ -342,7 +501,8 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
           identity.key = await readFile(builtPki.cert(client).key, 'utf8');
         }
         enter(`waiting for ${client === null ? 'a probe without a certificate' : `a probe with client '${client}'`} against 127.0.0.1:${running.port} (TLS ${extra.tls ?? tls})`);
-        const result = await probe({ port: running.port, tls, serverCa, canary: setup.canary, ...(identity ? { identity } : {}), ...extra });
+        const result = await probe({ port: running.port, tls, serverCa, canary: setup.canary, timeoutMs: opts.probeTimeoutMs ?? PROBE_TIMEOUT_MS, ...(identity ? { identity } : {}), ...extra });
+        if ((extra.port === undefined || extra.port === running.port) && (extra.tls ?? tls) === tls && result.observations.some((o) => o.outcome === 'accepted')) servedHere = true;
         enter('judging the case');
         return result;
       })();
@@ -352,7 +512,7 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
     const commands = new Map<Observation, string>();
     let peers = 0;
     const ctx: CaseContext = {
-      tls, pki: builtPki, get setup() { return setup; }, server: running,
+      tls, versions: opts.profile?.versions ?? ['1.2', '1.3'], pki: builtPki, get setup() { return setup; }, server: running,
       connect,
       probe: async (client, request, extra = {}) => {
         const req = { path: setup.paths.protected, ...request };
@@ -380,6 +540,12 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
         return found.line;
       },
       check: (c) => { checks.push(c); },
+      note: (what, observed) => { notes.push({ label: what, observed }); },
+      issue: async (name) => {
+        enter(`issuing the certificate of ${name}`);
+        await builtPki.issue(name);
+        enter('running the case');
+      },
       reload: async (overrides) => {
         if (!running.reload) throw new HarnessError('ERR_MTLS_ADAPTER_START', `case ${def.id} reloads but ${adapter.name} has no reload()`, "declare 'crl-reload' only with a reload function");
         setup = await resolveSetup(builtPki, serverDir, overrides, setup);
@@ -397,11 +563,7 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
         teardown.push(() => within(peer.stop(), stopTimeout, () => new Error(`the second ${adapter.name} server did not stop within ${stopTimeout} ms`)));
         return peer;
       },
-      sampleResources: async () => {
-        const fds = await readdir('/proc/self/fd').then((entries) => entries.length, () => -1);
-        const memory = process.memoryUsage();
-        return { fds, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed };
-      },
+      sampleResources: () => sampleServer(running),
     };
 
     const body = def.run ?? (async (t: CaseContext) => {
@@ -411,9 +573,18 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
     });
     enter('running the case');
     await step(Promise.resolve().then(() => body(ctx)));
+    // A refusal proves something only when this server, under this version, serves a valid client in this case run.
+    if (!servedHere && checks.some((c) => c.expected === 'reject' && c.ok)) {
+      enter('probing the control client');
+      const control = await step(controlProbe(def, ctx, builtPki));
+      if (control.served) notes.push({ label: 'control', observed: control.text });
+      else if (await isListening(running.port)) failure = control.text;
+      else if (checks.some((c) => c.expected === 'alive')) checks.push({ label: 'the server keeps serving valid clients', expected: 'alive', ok: false, observed: `it stopped listening: ${control.text}` });
+      else failure = `server ${adapter.name} stopped listening on 127.0.0.1:${running.port} during the case (it crashed or closed its listener); its observations are not a verdict`;
+    }
   } catch (error) {
     if (error instanceof Interrupted) fatal = error;
-    else if (isHarnessError(error) && error.code !== 'ERR_MTLS_PKI_CHECK') fatal = error;
+    else if (isHarnessError(error) && error.code !== 'ERR_MTLS_PKI_CHECK' && error.code !== 'ERR_MTLS_OVERLOADED') fatal = error;
     else failure = messageOf(error);
   } finally {
     clearTimeout(timer);
@@ -437,7 +608,7 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
   }
   const teardownError = await runTeardown(teardown);
   if (teardownError !== undefined) failure ??= teardownError;
-  const result = judge(def, tls, opts.expectations ?? NO_EXPECTATIONS, base, checks, failure, logLines, pki, Math.round(performance.now() - started));
+  const result = judge(def, opts, base, checks, notes, failure, logLines, pki, Math.round(performance.now() - started));
   // A shared PKI's openssl work is counted once, on the run that reports it.
   if (shared && !shared.countOpenssl) result.openssl = { processes: 0, ms: 0 };
   return result;
@@ -521,24 +692,43 @@ async function runTeardown(teardown: (() => Promise<void>)[]): Promise<string | 
   return first;
 }
 
-function judge(def: CaseDefinition, tls: TlsVersion, expectations: Expectations, base: Pick<CaseResult, 'id' | 'title' | 'family' | 'severity' | 'core' | 'tls' | 'expected' | 'startedAt'>,
-  checks: Check[], failure: string | undefined, logLines: string[], pki: BuiltPki | undefined, ms: number): CaseResult {
+/** Probes the control client (issuing it first): on this server instance, or on a peer for fail-closed cases. */
+async function controlProbe(def: CaseDefinition, ctx: CaseContext, pki: BuiltPki): Promise<{ served: boolean; text: string }> {
+  if (!pki.certs.has(CONTROL)) await pki.issue(CONTROL);
+  let port = ctx.server.port;
+  let where = 'the same server instance';
+  if (def.control === 'peer') {
+    port = (await ctx.startPeer(def.controlSetup ?? {})).port;
+    where = 'a second instance of the server given sound trust material (this case makes the first refuse everyone by design)';
+  }
+  const obs = await ctx.probe(CONTROL, undefined, { port });
+  if (obs.outcome === 'accepted') return { served: true, text: `a valid client ('${CONTROL}') was served by ${where} under TLS ${ctx.tls}, so the refusals are the server's judgement` };
+  return { served: false, text: `the server refuses a valid client under TLS ${ctx.tls} as well (control client '${CONTROL}' on ${where}: ${describeObservation(obs)}), so the refusals of this case prove nothing` };
+}
+
+type ResultBase = Pick<CaseResult, 'id' | 'title' | 'family' | 'severity' | 'core' | 'tls' | 'level' | 'expected' | 'startedAt'>;
+
+function judge(def: CaseDefinition, opts: CaseRunOptions, base: ResultBase, checks: Check[], notes: CaseResult['notes'] & object,
+  failure: string | undefined, logLines: string[], pki: BuiltPki | undefined, ms: number): CaseResult {
   const failed = checks.find((c) => !c.ok);
   const deciding = failed ?? checks.find((c) => c.observation) ?? checks[0];
-  const obs = (failed?.observation ?? checks.find((c) => c.observation)?.observation);
+  // Every result carries the outcome of the observation that decided it: the failed check's, else the first observed one.
+  const obs = failed?.observation ?? checks.find((c) => c.observation)?.observation;
   const erred = failure !== undefined || (failed?.observation?.outcome === 'error');
   let verdict: Verdict = erred ? 'error' : failed || checks.length === 0 ? 'fail' : 'pass';
   let message: string;
   if (failure !== undefined) message = `error: ${failure}`;
   else if (checks.length === 0) message = 'the case made no check';
-  else if (failed) message = `${failed.label}: expected ${expectation(failed)}; ${failed.observation ? observationSentence(failed.observation, tls) : failed.observed}`;
+  else if (failed) message = `${failed.label}: expected ${expectation(failed)}; ${failed.observation ? observationSentence(failed.observation, base.tls) : failed.observed}`;
   else message = `${deciding?.label ?? def.title}: ${deciding?.observed ?? 'ok'}${deciding?.note ? ` — note: ${deciding.note}` : ''}`;
-  const reason = expectedFailure(expectations, def.id);
+  // A policy of the suite that the server does not follow is a warning, unless the run is strict.
+  if (verdict === 'fail' && base.level === 'policy' && opts.strict !== true) verdict = 'warning';
+  const reason = expectedFailure(opts.expectations ?? NO_EXPECTATIONS, def.id);
   if (reason !== undefined) {
     if (verdict === 'pass') {
       verdict = 'unexpected-pass';
       message = `passed, but the expectations file lists it as a known deviation ("${reason}"): remove the stale entry`;
-    } else if (verdict === 'fail' || verdict === 'error') {
+    } else if (verdict === 'fail' || verdict === 'error' || verdict === 'warning') {
       verdict = 'expected-fail';
     }
   }
@@ -550,10 +740,11 @@ function judge(def: CaseDefinition, tls: TlsVersion, expectations: Expectations,
   if (logLines.length > 0) evidence.logExcerpt = logLines.slice(-20);
   return {
     ...base,
-    outcome: obs ? obs.outcome : failure !== undefined ? 'error' : null,
+    outcome: obs ? (obs.canarySeen && obs.outcome === 'accepted' && failed?.expected === 'reject' ? 'leaked' : obs.outcome) : failure !== undefined ? 'error' : null,
     verdict, message,
     ...(reason !== undefined ? { reason } : {}),
     checks: checks.map((c) => ({ ...c })),
+    ...(notes.length > 0 ? { notes: notes.map((n) => ({ ...n })) } : {}),
     evidence,
     pki: pki ? [...pki.certs.values()].map((c) => ({ name: c.name, subject: c.subject, issuer: c.issuer, summary: c.summary }))
       .concat([...pki.crls.values()].map((c) => ({ name: c.name, subject: `CRL (${c.entries} entries)`, issuer: c.issuer, summary: `CRL of ${c.issuer}` }))) : [],

@@ -46,6 +46,13 @@ export interface ServerSetup {
 export interface RunningServer {
   /** The port it listens on. */
   port: number;
+  /**
+   * The process that serves, when it is not the suite's own (a child process): the suite samples its
+   * descriptors and memory (with its descendants) for the resource cases. Absent = in-process.
+   */
+  pid?: number;
+  /** A sample of the server's own resources, for servers that can measure themselves better than /proc can. */
+  resources?(): Promise<ResourceSample>;
   /** Every line the server has logged since start, in order. */
   logs(): Promise<string[]>;
   /** With 'crl-reload': swap the CRL (and CA) without restart. */
@@ -60,20 +67,42 @@ export interface ServerAdapter {
   name: string;
   /** What it honours beyond required client authentication. */
   capabilities: readonly Capability[];
-  /** Start a server for one case. */
-  start(setup: ServerSetup): Promise<RunningServer>;
+  /** Start a server for one case; `signal` aborts a start that is still under way (the run was interrupted or the start bound passed). */
+  start(setup: ServerSetup, options?: StartOptions): Promise<RunningServer>;
+}
+
+/** What the suite passes to `start()` beside the setup. */
+export interface StartOptions {
+  /** Aborted when the start is abandoned: stop waiting, kill what was spawned, reject. */
+  signal?: AbortSignal;
+}
+
+/** Open descriptors and memory of the process that serves, at one moment. */
+export interface ResourceSample {
+  /** Open file descriptors (of the process and its descendants); -1 where they cannot be read. */
+  fds: number;
+  /** Resident memory in bytes (of the process and its descendants). */
+  rssBytes: number;
+  /** Whose resources these are, in words: "process 1234 and 2 descendants", "the suite's own process (in-process server)". */
+  source: string;
+  /** True when the sample is of the server itself, false when only the suite's own process could be seen. */
+  ofServer: boolean;
 }
 
 /** TLS protocol versions a case runs under. */
 export type TlsVersion = '1.2' | '1.3';
 
-/** The classified result of one probe (DESIGN.md §4). */
-export type Outcome = 'accepted' | 'rejected-handshake' | 'rejected-http' | 'leaked' | 'error';
+/**
+ * The classified result of one probe (DESIGN.md §4). 'dropped': the handshake completed and the request was
+ * sent, then the server ended the connection without any response — nobody refused the client at the TLS or
+ * HTTP layer (a request handler that died, typically); it is neither a refusal nor a service.
+ */
+export type Outcome = 'accepted' | 'rejected-handshake' | 'rejected-http' | 'leaked' | 'dropped' | 'error';
 
 /** What a probe saw, raw and classified. */
 export interface Observation {
   outcome: Outcome;
-  /** TLS alert name, or 'reset' / 'closed' when the TLS layer refused without one. */
+  /** Name of a TLS alert the server sent (received by the probe), or 'reset' / 'closed' when the TLS layer refused without one. Never the probe's own TLS error. */
   alert?: string;
   /** HTTP status of the response. */
   status?: number;
@@ -89,4 +118,14 @@ export interface Observation {
   resumed?: boolean;
   /** Milliseconds from connect to the classified result. */
   ms: number;
+  /** Whether the probe saw the handshake complete (under TLS 1.3 the server may still refuse after this). */
+  handshake?: boolean;
+  /** Whether an HTTP request was written. */
+  requestSent?: boolean;
+  /** Bytes of HTTP response received. */
+  responseBytes?: number;
+  /** Whether the server issued a session (a TLS 1.3 NewSessionTicket proves it finished the handshake). */
+  sessionIssued?: boolean;
+  /** How the classification was reached when the bytes alone do not tell (e.g. the TLS 1.3 hold test). */
+  evidence?: string;
 }

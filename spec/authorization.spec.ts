@@ -116,7 +116,7 @@ export default [
         if (valid.outcome === 'accepted') routed.push(path);
         t.expectRefused(anonymous, `a client without a certificate requesting ${path}${valid.outcome === 'accepted' ? ' (routed to the invoice)' : ''}`);
       }
-      t.check({ label: 'spellings the server routes to the invoice', expected: 'alive', ok: true, observed: routed.length > 0 ? routed.join(' ') : 'only the canonical path' });
+      t.note('spellings the server routes to the invoice', routed.length > 0 ? routed.join(' ') : 'only the canonical path');
     },
   }),
   defineCase({

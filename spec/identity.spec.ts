@@ -33,7 +33,10 @@ export default [
     pki: (b, { root }) => { b.leaf('client', { issuer: root, cn: `mail-server-${randomBytes(4).toString('hex')}` }); },
     run: async (t) => {
       const cn = t.pki.cert('client').cn;
-      t.expectServed(await t.probe('client'), "client 'client'");
+      const obs = await t.probe('client');
+      t.expectServed(obs, "client 'client'");
+      // A client that was not served has no log line to wait for: the failed check above says it all.
+      if (obs.outcome !== 'accepted') return;
       const token = new RegExp(`(^|[^A-Za-z0-9-])${cn}($|[^A-Za-z0-9-])`);
       await t.expectLog((line) => token.test(line), `a log line naming CN ${cn}`, `containing the CN ${cn}`);
     },

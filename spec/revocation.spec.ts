@@ -75,8 +75,11 @@ export default [
     pki: (b, { root }) => {
       b.leaf('client', { issuer: root, cn: 'mail-server' });
       b.crl('stale-crl', root, { lastUpdate: -7200, nextUpdate: -3600 });
+      b.crl('fresh-crl', root);
     },
     setup: { crl: ['stale-crl'] },
+    // Failing closed refuses every client, the valid one too: the control runs on an instance given a current CRL.
+    control: 'peer', controlSetup: { crl: ['fresh-crl'] },
   }),
   defineCase({
     id: 'revocation::crl-forged',
@@ -90,8 +93,11 @@ export default [
       b.leaf('client', { issuer: root, cn: 'mail-server' });
       const impostor = b.ca('impostor', { impersonate: root });
       b.crl('forged-crl', root, { signer: impostor });
+      b.crl('genuine-crl', root);
     },
     setup: { crl: ['forged-crl'] },
+    // A CRL that does not verify makes a fail-closed server refuse everyone: the control runs on an instance given the genuine CRL.
+    control: 'peer', controlSetup: { crl: ['genuine-crl'] },
   }),
   defineCase({
     id: 'revocation::revoked-intermediate',
@@ -172,7 +178,7 @@ export default [
     run: async (t) => {
       const session = await revokeAfterSession(t);
       if (!session) {
-        t.check({ label: "client 'client' resuming after the revocation", expected: 'reject', ok: true, observed: 'the server issued no session to resume; nothing to bypass' });
+        t.note("client 'client' resuming after the revocation", 'the server issued no session to resume; nothing to bypass');
         return;
       }
       const resumed = first(await t.connect('client', { session }));

@@ -34,6 +34,7 @@ export default [
     id: 'usage::no-key-usage-extensions',
     title: 'refuses a client certificate that carries neither keyUsage nor extendedKeyUsage',
     family: 'usage', severity: 'low',
+    level: 'policy',
     expected: 'reject',
     policy: 'The invoice server requires EKU clientAuth on every client certificate. RFC 5280 reads a missing EKU as "any purpose", so OpenSSL (and Node, nginx, Go) accept such a certificate; the suite refuses it because a certificate that never says it is for client authentication was not issued as a client identity.',
     why: 'Legacy or hand-made certificates without usage extensions are valid for everything, including being a client. A strict server accepts only certificates the CA issued for client authentication.',

@@ -45,13 +45,13 @@ export default [
     expected: 'reject', preferredAlert: 'certificate_expired',
     why: 'A server that caches a verdict — per client, per connection pool, or in a resumable TLS session — keeps honouring a certificate after it expired. Resumption skips chain verification entirely, so the server must re-check the time itself.',
     references: [RFC5280_CHECK, { title: 'RFC 8446 §4.6.1 New Session Ticket (resumption reuses the original authentication)', url: 'https://www.rfc-editor.org/rfc/rfc8446#section-4.6.1' }],
-    pki: (b, { root }) => { b.leaf('client', { issuer: root, cn: 'mail-server', notBefore: -60, notAfter: BOUNDARY_S }); },
+    // Issued once the server is up, so the certificate's short life is not spent on the server's start-up.
+    pki: (b, { root }) => { b.leaf('client', { issuer: root, cn: 'mail-server', notBefore: -60, notAfter: BOUNDARY_S, deferred: true }); },
     run: async (t) => {
+      await t.issue('client');
       const notAfter = Date.parse(t.pki.cert('client').x509.validTo);
-      if (Date.now() >= notAfter - 500) {
-        t.check({ label: "client 'client' before its notAfter", expected: 'accept', ok: false, observed: `the case started ${Date.now() - notAfter} ms relative to notAfter, too late to probe before it (the machine is overloaded)` });
-        return;
-      }
+      // Harness lateness is no verdict on the server: an error that says so.
+      if (Date.now() >= notAfter - 500) throw new Error(`the machine is overloaded: the certificate was issued ${Date.now() - notAfter} ms relative to its notAfter, too late to probe before it`);
       const before = await t.connect('client');
       const first = before.observations[0];
       if (first) t.expectServed(first, `client 'client' before its notAfter (${new Date(notAfter).toISOString()})`);

@@ -92,7 +92,7 @@ describe('report files', function () {
   it('shows hostile certificate fields and log lines inert: no raw CR, LF or ESC, no live HTML', function () {
     const evil = 'evil\r\nINJECTED <script>alert(1)</script>\x1b[2J';
     const result: CaseResult = {
-      id: 'identity::hostile-cn', title: `logs the CN ${evil}`, family: 'identity', severity: 'high', core: false, tls: '1.3', expected: 'accept',
+      id: 'identity::hostile-cn', title: `logs the CN ${evil}`, family: 'identity', severity: 'high', core: false, tls: '1.3', level: 'requirement', expected: 'accept',
       outcome: 'accepted', verdict: 'fail', message: `a log line naming CN ${evil}: expected escaping`, startedAt: '', ms: 1,
       checks: [{ label: `client ${evil}`, expected: 'log', ok: false, observed: `logged: ${evil}` }],
       evidence: { logExcerpt: [`accepted CN="${evil}"`] },

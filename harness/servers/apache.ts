@@ -135,6 +135,7 @@ export async function startApache(setup: ServerSetup): Promise<RunningServer> {
 
   return {
     port,
+    pid: proc.pid,
     logs: async () => [
       // Error log first: its start-up lines come before any request, and a report's excerpt keeps the last lines.
       ...(await readLines(errorLog)).map((l) => `error: ${l}`),

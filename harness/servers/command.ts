@@ -132,6 +132,7 @@ export function commandAdapter(opts: CommandOptions): ServerAdapter {
       const given = { ...setup.tls };
       return {
         port,
+        pid: proc.pid,
         logs: () => Promise.resolve(proc.lines()),
         ...(opts.reloadSignal === undefined ? {} : {
           reload: async (tls: Partial<ServerSetup['tls']>) => {

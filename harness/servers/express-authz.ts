@@ -65,6 +65,8 @@ export async function listen(server: https.Server, setup: ServerSetup, logs: () 
   let stopped: Promise<void> | undefined;
   return {
     port: typeof address === 'object' && address !== null ? address.port : setup.port,
+    // In-process: the suite's own process serves.
+    pid: process.pid,
     logs: () => Promise.resolve(logs()),
     stop: () => {
       stopped ??= new Promise<void>((resolve) => {

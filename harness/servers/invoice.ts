@@ -390,6 +390,8 @@ export async function startInvoiceServer(setup: ServerSetup, opts: InvoiceOption
   let stopped: Promise<void> | undefined;
   return {
     port,
+    // In-process: the suite's own process serves.
+    pid: process.pid,
     logs: () => Promise.resolve([...lines]),
     reload: async (tls) => {
       current = { ...current, ...tls };

@@ -137,6 +137,7 @@ export async function startNginx(setup: ServerSetup): Promise<RunningServer> {
   ];
   return {
     port,
+    pid: proc.pid,
     logs,
     reload: async (tls) => {
       current = { ...current, ...tls };
