@@ -14,16 +14,41 @@ export type PooledKey = (typeof POOLED_KEYS)[number];
 /** Bound on generating one pooled key. */
 const GENERATE_TIMEOUT_MS = 180_000;
 
-const keys = new Map<PooledKey, Promise<string>>();
+/** A key being generated or made: its PEM, the runs that wait for it, and how to stop it. */
+interface Entry {
+  pem: Promise<string>;
+  holders: Set<symbol>;
+  stop: AbortController;
+  done: boolean;
+}
+
+const keys = new Map<PooledKey, Entry>();
 
 /** True for key types the pool generates ahead. */
 export function isPooled(key: string): key is PooledKey {
   return (POOLED_KEYS as readonly string[]).includes(key);
 }
 
-/** Starts generating the given keys now (once each per process); returns at once. */
-export function prewarmKeys(specs: Iterable<string>): void {
-  for (const spec of specs) if (isPooled(spec)) void pooledKey(spec).catch(() => undefined);
+/**
+ * Starts generating the given keys now (once each per process) for one run; returns the release that the run
+ * calls when it ends. A generation every holder has released before it finished is stopped, so no openssl
+ * outlives an interrupted run.
+ */
+export function leaseKeys(specs: Iterable<string>): () => void {
+  const holder = Symbol('run');
+  const held: Entry[] = [];
+  for (const spec of specs) {
+    if (!isPooled(spec)) continue;
+    const entry = entryFor(spec);
+    entry.holders.add(holder);
+    held.push(entry);
+  }
+  return () => {
+    for (const entry of held) {
+      entry.holders.delete(holder);
+      if (entry.holders.size === 0 && !entry.done) entry.stop.abort();
+    }
+  };
 }
 
 /**
@@ -31,21 +56,30 @@ export function prewarmKeys(specs: Iterable<string>): void {
  * inside a temp dir removed as soon as the key is read; the PEM is written into case dirs only.
  */
 export function pooledKey(spec: PooledKey): Promise<string> {
-  let pending = keys.get(spec);
-  if (!pending) {
-    pending = generate(spec);
-    keys.set(spec, pending);
-    // A failed generation is tried again by the next caller.
-    pending.catch(() => { keys.delete(spec); });
-  }
-  return pending;
+  return entryFor(spec).pem;
 }
 
-async function generate(spec: PooledKey): Promise<string> {
+function entryFor(spec: PooledKey): Entry {
+  let entry = keys.get(spec);
+  if (!entry) {
+    const stop = new AbortController();
+    const made: Entry = { pem: generate(spec, stop.signal), holders: new Set(), stop, done: false };
+    made.pem.then(() => { made.done = true; }, () => {
+      made.done = true;
+      // A failed or stopped generation is tried again by the next caller.
+      if (keys.get(spec) === made) keys.delete(spec);
+    });
+    keys.set(spec, made);
+    entry = made;
+  }
+  return entry;
+}
+
+async function generate(spec: PooledKey, stop: AbortSignal): Promise<string> {
   const bits = spec.slice(4);
   const timeout = AbortSignal.timeout(GENERATE_TIMEOUT_MS);
   return tmp.withDir(async ({ path: dir }) => {
-    const session = new OpensslSession(dir, timeout);
+    const session = new OpensslSession(dir, AbortSignal.any([timeout, stop]));
     try {
       await session.run(['genpkey', '-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${bits}`, '-out', 'key.pem']);
     } catch (error) {

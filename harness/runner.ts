@@ -10,7 +10,7 @@ import type { CaseContext, CaseDefinition, Check, Level, SetupOverrides, TlsLabe
 import { HarnessError, isHarnessError, messageOf } from './errors.ts';
 import { expectedFailure, type Expectations, NO_EXPECTATIONS } from './expectations.ts';
 import { waitForLog } from './logs.ts';
-import { prewarmKeys } from './key-pool.ts';
+import { leaseKeys } from './key-pool.ts';
 import { replayScript, shellQuote } from './openssl.ts';
 import { PkiBuilder, type BuiltPki } from './pki.ts';
 import { captureClientHello, describeObservation, observationSentence, probe, sendRaw, type ProbeOptions, type ProbeRequest } from './probe.ts';
@@ -89,8 +89,10 @@ export interface ServerProfile {
   versions: TlsVersion[];
   /** For each version it did not serve: what the valid client saw. */
   refused: Partial<Record<TlsVersion, string>>;
-  /** Set when it served no version: why, in words; every case run is then an error saying so. */
+  /** Set when it served no version: why, in words. */
   cause?: string;
+  /** True when the port does not speak TLS at all: every case run is then an error saying so, none is started. */
+  notTls?: boolean;
 }
 
 /** Default bound on starting a server. */
@@ -114,8 +116,16 @@ const NEVER_STARTED_AFTER = 3;
 export async function runCases(opts: RunOptions): Promise<CaseResult[]> {
   const versions = opts.tls ?? ['1.2', '1.3'];
   // Slow keys start generating now, beside the quick cases, instead of inside the case that needs them.
-  prewarmKeys(new Set(opts.cases.flatMap((def) => (def.requires ?? []).some((c) => !opts.adapter.capabilities.includes(c)) ? [] : declarePki(def).keySpecs())));
-  const profile = opts.profile === false ? undefined : opts.profile ?? await learnServer(opts);
+  const releaseKeys = leaseKeys(new Set(opts.cases.flatMap((def) => (def.requires ?? []).some((c) => !opts.adapter.capabilities.includes(c)) ? [] : declarePki(def).keySpecs())));
+  try {
+    return await runTasks(opts, versions, opts.profile === false ? undefined : opts.profile ?? await learnServer(opts));
+  } finally {
+    releaseKeys();
+  }
+}
+
+/** runCases once the server's TLS versions are known. */
+async function runTasks(opts: RunOptions, versions: readonly TlsVersion[], profile: ServerProfile | undefined): Promise<CaseResult[]> {
   // One task per case: its TLS versions run one after the other on one PKI.
   const tasks: { def: CaseDefinition; runs: TlsLabel[]; first: number }[] = [];
   let slots = 0;
@@ -224,9 +234,14 @@ export async function learnServer(opts: RunOptions): Promise<ServerProfile | und
     tls: '1.2+1.3', expected: 'accept', control: 'same', why: 'Learnt before the cases run.',
     pki: (b, { root }) => { b.leaf(CONTROL, { issuer: root, cn: 'conformance-control' }); },
     run: async (t) => {
-      const [v12, v13] = await Promise.all((['1.2', '1.3'] as const).map((tls) => t.probe(CONTROL, undefined, { tls })));
-      if (v12) seen['1.2'] = v12;
-      if (v13) seen['1.3'] = v13;
+      await Promise.all((['1.2', '1.3'] as const).map(async (tls) => {
+        let obs = await t.probe(CONTROL, undefined, { tls });
+        // A probe that failed on our side (a timeout of a slow first handshake) says nothing about the version: once more.
+        if (obs.outcome === 'error' && !/^not TLS|chose a TLS version/.test(obs.error ?? '')) obs = await t.probe(CONTROL, undefined, { tls });
+        seen[tls] = obs;
+      }));
+      const v12 = seen['1.2'];
+      const v13 = seen['1.3'];
       if (v12?.outcome !== 'accepted' && v13?.outcome !== 'accepted') {
         const raw = await sendRaw({ port: t.server.port, chunks: [await captureClientHello('1.3')], timeoutMs: opts.probeTimeoutMs ?? PROBE_TIMEOUT_MS });
         answer = describeAnswer(raw.received, raw.ending);
@@ -239,13 +254,16 @@ export async function learnServer(opts: RunOptions): Promise<ServerProfile | und
   const profile: ServerProfile = { versions: [], refused: {} };
   for (const v of ['1.2', '1.3'] as const) {
     const obs = seen[v];
-    if (obs?.outcome === 'accepted') profile.versions.push(v);
+    // Only a refusal (or a version error) rules a version out; a probe that kept failing on our side leaves it to the cases.
+    const unknown = obs?.outcome === 'error' && !/^not TLS|chose a TLS version/.test(obs.error ?? '');
+    if (obs?.outcome === 'accepted' || unknown) profile.versions.push(v);
     else profile.refused[v] = obs ? describeObservation(obs) : result.message;
   }
   if (profile.versions.length === 0) {
-    profile.cause = answer?.startsWith('answered') === true
-      ? `the port does not answer TLS: to a ClientHello it ${answer}`
-      : `${opts.adapter.name} serves a valid client under neither TLS 1.2 (${profile.refused['1.2'] ?? '?'}) nor TLS 1.3 (${profile.refused['1.3'] ?? '?'}), so no refusal of it would prove anything`;
+    profile.notTls = answer?.startsWith('answered') === true;
+    profile.cause = profile.notTls
+      ? `the port does not answer TLS: to a ClientHello it ${answer ?? ''}`
+      : `${opts.adapter.name} serves a valid client under neither TLS 1.2 (${profile.refused['1.2'] ?? '?'}) nor TLS 1.3 (${profile.refused['1.3'] ?? '?'}), so no refusal of it proves anything`;
   }
   return profile;
 }
@@ -373,7 +391,9 @@ export async function runCaseVersions(def: CaseDefinition, all: readonly TlsLabe
   const runs: TlsLabel[] = [];
   const slots: number[] = [];
   for (const [i, tls] of all.entries()) {
-    const why = missing ? undefined : opts.profile?.cause !== undefined ? `error: ${opts.profile.cause}` : versionGap(tls, opts.profile, opts.adapter.name);
+    // A server that refuses a valid client under every version still runs its cases: accepting ones fail, refusing ones lack a control.
+    const why = missing ? undefined : opts.profile?.notTls === true ? `error: ${opts.profile.cause ?? 'the port does not answer TLS'}`
+      : opts.profile?.cause !== undefined ? undefined : versionGap(tls, opts.profile, opts.adapter.name);
     if (why === undefined) {
       runs.push(tls);
       slots.push(i);
@@ -576,7 +596,7 @@ export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRu
     // A refusal proves something only when this server, under this version, serves a valid client in this case run.
     if (!servedHere && checks.some((c) => c.expected === 'reject' && c.ok)) {
       enter('probing the control client');
-      const control = await step(controlProbe(def, ctx, builtPki));
+      const control = await step(controlProbe(def, ctx, builtPki, opts.profile?.cause));
       if (control.served) notes.push({ label: 'control', observed: control.text });
       else if (await isListening(running.port)) failure = control.text;
       else if (checks.some((c) => c.expected === 'alive')) checks.push({ label: 'the server keeps serving valid clients', expected: 'alive', ok: false, observed: `it stopped listening: ${control.text}` });
@@ -693,7 +713,7 @@ async function runTeardown(teardown: (() => Promise<void>)[]): Promise<string | 
 }
 
 /** Probes the control client (issuing it first): on this server instance, or on a peer for fail-closed cases. */
-async function controlProbe(def: CaseDefinition, ctx: CaseContext, pki: BuiltPki): Promise<{ served: boolean; text: string }> {
+async function controlProbe(def: CaseDefinition, ctx: CaseContext, pki: BuiltPki, cause: string | undefined): Promise<{ served: boolean; text: string }> {
   if (!pki.certs.has(CONTROL)) await pki.issue(CONTROL);
   let port = ctx.server.port;
   let where = 'the same server instance';
@@ -703,7 +723,7 @@ async function controlProbe(def: CaseDefinition, ctx: CaseContext, pki: BuiltPki
   }
   const obs = await ctx.probe(CONTROL, undefined, { port });
   if (obs.outcome === 'accepted') return { served: true, text: `a valid client ('${CONTROL}') was served by ${where} under TLS ${ctx.tls}, so the refusals are the server's judgement` };
-  return { served: false, text: `the server refuses a valid client under TLS ${ctx.tls} as well (control client '${CONTROL}' on ${where}: ${describeObservation(obs)}), so the refusals of this case prove nothing` };
+  return { served: false, text: `the server refuses a valid client under TLS ${ctx.tls} as well (control client '${CONTROL}' on ${where}: ${describeObservation(obs)}), so the refusals of this case prove nothing${cause === undefined ? '' : ` (before the cases: ${cause})`}` };
 }
 
 type ResultBase = Pick<CaseResult, 'id' | 'title' | 'family' | 'severity' | 'core' | 'tls' | 'level' | 'expected' | 'startedAt'>;
@@ -714,7 +734,8 @@ function judge(def: CaseDefinition, opts: CaseRunOptions, base: ResultBase, chec
   const deciding = failed ?? checks.find((c) => c.observation) ?? checks[0];
   // Every result carries the outcome of the observation that decided it: the failed check's, else the first observed one.
   const obs = failed?.observation ?? checks.find((c) => c.observation)?.observation;
-  const erred = failure !== undefined || (failed?.observation?.outcome === 'error');
+  // A probe that failed on our side is an error, unless the check is about survival: a server that died under a robustness case failed it.
+  const erred = failure !== undefined || (failed?.observation?.outcome === 'error' && failed.expected !== 'alive');
   let verdict: Verdict = erred ? 'error' : failed || checks.length === 0 ? 'fail' : 'pass';
   let message: string;
   if (failure !== undefined) message = `error: ${failure}`;

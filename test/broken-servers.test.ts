@@ -30,14 +30,28 @@ describe('verdicts can fail', function () {
     it(`${broken.adapter.name} (${broken.flaw}) fails ${broken.fails.join(', ')} and passes the other core cases`, async function () {
       // Its own cases plus the core five: enough to show the flaw is caught and nothing else is blamed.
       const cases = CATALOGUE.filter((c) => broken.fails.includes(c.id) || c.core === true);
-      const results = await runCases({ adapter: broken.adapter, cases });
+      // Strict: a policy-level case the broken server fails is a 'fail' here (a 'warning' by default, tested below).
+      const results = await runCases({ adapter: broken.adapter, cases, strict: true });
+      // A server that refuses even the valid client proves nothing by refusing the others: those runs are errors.
+      const refusesAll = broken.fails.includes('trust::valid-client');
       for (const r of results) {
         const shouldFail = broken.fails.includes(r.id);
-        expect(r.verdict, `${r.id} TLS ${r.tls}: ${r.message}`).to.equal(shouldFail ? 'fail' : 'pass');
+        const other = refusesAll && r.expected === 'reject' ? 'error' : 'pass';
+        expect(r.verdict, `${r.id} TLS ${r.tls}: ${r.message}`).to.equal(shouldFail ? 'fail' : other);
       }
       expect(Object.keys(verdicts(results))).to.include.members(broken.fails);
     });
   }
+
+  it('makes a failed policy-level case a warning unless the run is strict', async function () {
+    const lax = BROKEN_SERVERS.find((b) => b.adapter.name === 'broken-unlimited-depth');
+    if (!lax) throw new Error('broken-unlimited-depth is missing');
+    const depth = CATALOGUE.filter((c) => c.id === 'trust::chain-depth');
+    expect(depth[0]?.level).to.equal('policy');
+    const [warned] = await runCases({ adapter: lax.adapter, cases: depth, tls: ['1.3'] });
+    const [failed] = await runCases({ adapter: lax.adapter, cases: depth, tls: ['1.3'], strict: true });
+    expect([warned?.verdict, failed?.verdict]).to.deep.equal(['warning', 'fail']);
+  });
 
   it('explains a failure with what was expected and what was observed', async function () {
     const noReject = BROKEN_SERVERS.find((b) => b.adapter.name === 'broken-no-reject');
