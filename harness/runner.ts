@@ -118,7 +118,11 @@ export async function runCases(opts: RunOptions): Promise<CaseResult[]> {
   // Slow keys start generating now, beside the quick cases, instead of inside the case that needs them.
   const releaseKeys = leaseKeys(new Set(opts.cases.flatMap((def) => (def.requires ?? []).some((c) => !opts.adapter.capabilities.includes(c)) ? [] : declarePki(def).keySpecs())));
   try {
-    return await runTasks(opts, versions, opts.profile === false ? undefined : opts.profile ?? await learnServer(opts));
+    const profile = opts.profile === false ? undefined : opts.profile ?? await learnServer(opts).catch((error: unknown) => {
+      if (error instanceof Interrupted) throw new HarnessError('ERR_MTLS_INTERRUPTED', 'the run was interrupted', 'run it again');
+      throw error;
+    });
+    return await runTasks(opts, versions, profile);
   } finally {
     releaseKeys();
   }

@@ -1,7 +1,9 @@
-// `npm run flake -- <N> [cli flags]`: runs the whole suite N times against every
-// built-in server (`--server all`) and reports every case whose verdict changed
-// between runs. Exit 0 when none did, 1 when one did, 2 when a run could not be
-// carried out.
+// `npm run flake -- <N> [--stress] [cli flags]`: runs the whole suite N times
+// against every built-in server (`--server all`) and reports every case whose
+// verdict changed between runs and every error verdict. --stress keeps both cores
+// busy meanwhile (Debian's stress-ng, installed when missing and allowed), so the
+// verdicts are shown to hold on a loaded machine. Exit 0 when nothing changed and
+// nothing erred, 1 otherwise, 2 when a run could not be carried out.
 import { execa } from 'execa';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -47,14 +49,18 @@ export function describeChanges(runs: readonly RunVerdicts[]): string[] {
 }
 
 async function main(): Promise<number> {
-  const [count = '20', ...extra] = process.argv.slice(2);
+  const [count = '20', ...rest] = process.argv.slice(2);
+  const stress = rest.includes('--stress');
+  const extra = rest.filter((a) => a !== '--stress');
   const runs = Number(count);
   if (!Number.isInteger(runs) || runs < 2 || runs > 1000) fail(`Expected the number of runs to be an integer from 2 to 1000, got ${JSON.stringify(count)}; usage: npm run flake -- <N> [mtls-conformance flags]`);
   if (extra.includes('--server') || extra.includes('--server-cmd')) fail('the flake run always uses --server all; drop --server');
   const work = await mkdtemp(path.join(os.tmpdir(), 'mtls-flake-'));
   const completed: Map<string, { verdict: string; message: string }>[] = [];
   let broken = 0;
+  let load: { stop(): Promise<void> } | undefined;
   try {
+    if (stress) load = await startLoad(runs * RUN_BOUND_MS);
     for (let run = 0; run < runs; run++) {
       const reportDir = path.join(work, `run-${run + 1}`);
       const began = performance.now();
@@ -74,14 +80,31 @@ async function main(): Promise<number> {
       process.stdout.write(`run ${run + 1}/${runs}: exit ${String(result.exitCode)}, ${verdicts.size} case results, ${seconds} s\n`);
     }
   } finally {
+    await load?.stop();
     await rm(work, { recursive: true, force: true });
   }
   const changed = describeChanges(completed);
   for (const line of changed) process.stdout.write(line + '\n');
+  const errors = [...new Set(completed.flatMap((r) => [...r].filter(([, v]) => v.verdict === 'error').map(([key, v]) => `error: ${key} — ${v.message}`)))];
+  for (const line of errors) process.stdout.write(line + '\n');
   const sizes = [...new Set(completed.map((r) => r.size))];
-  process.stdout.write(`flake: ${runs} runs (${completed.length} completed, ${broken} could not be carried out) against ${BUILT_IN_NAMES.join(', ')}; ${sizes.join(' / ') || 0} case results per run; ${changed.length} changed verdicts\n`);
+  process.stdout.write(`flake: ${runs} runs${stress ? ' under stress-ng --cpu 2' : ''} (${completed.length} completed, ${broken} could not be carried out) against ${BUILT_IN_NAMES.join(', ')}; ${sizes.join(' / ') || 0} case results per run; ${changed.length} changed verdicts, ${errors.length} error verdicts\n`);
   if (broken > 0) return 2;
-  return changed.length > 0 ? 1 : 0;
+  return changed.length > 0 || errors.length > 0 ? 1 : 0;
+}
+
+/** Keeps every core busy for at most `ms` with stress-ng (installed from Debian's packages when missing); stop() ends it. */
+async function startLoad(ms: number): Promise<{ stop(): Promise<void> }> {
+  const found = await execa('stress-ng', ['--version'], { reject: false, timeout: 10_000 });
+  if (found.exitCode !== 0) {
+    process.stdout.write('flake: installing stress-ng (apt-get)\n');
+    const installed = await execa('bash', ['-c', 'apt-get update -qq && apt-get install -y -qq stress-ng'], { reject: false, timeout: 600_000, env: { DEBIAN_FRONTEND: 'noninteractive' } });
+    if (installed.exitCode !== 0) fail(`--stress needs stress-ng and it could not be installed (${installed.stderr.trim().split('\n').at(-1) ?? ''}); install it with apt-get install stress-ng`);
+  }
+  const cpus = String(os.availableParallelism());
+  process.stdout.write(`flake: stress-ng --cpu ${cpus} for the whole run\n`);
+  const child = execa('stress-ng', ['--cpu', cpus, '--timeout', `${Math.ceil(ms / 1000)}s`, '--quiet'], { reject: false, stdin: 'ignore' });
+  return { stop: async () => { child.kill('SIGKILL'); await child; } };
 }
 
 // Runs only as a script, so a test can import describeChanges.

@@ -116,7 +116,7 @@ describe('nothing outlives a run', function () {
     const { run } = await outcome('throwsInStart');
     expect(run.exitCode).to.equal(2);
     expect(run.stderr).to.match(/^mtls-conformance: server throws-in-start never started: .*config check failed: unknown directive/m);
-    expect(run.stderr).to.match(/stopped 1 process the server adapter left running/);
+    expect(run.stderr).to.match(/stopped \d+ process(es)? the server adapter left running/);
     expectNoStack(run);
     expectNothingLeft(run);
   });
@@ -140,7 +140,7 @@ describe('nothing outlives a run', function () {
     const { run } = await outcome('hangsInStop');
     expect(run.exitCode).to.equal(1);
     expect(run.stdout).to.match(/error: server hangs-in-stop did not stop within 500 ms: stop\(\) never resolved/);
-    expect(run.stderr).to.match(/stopped 1 process the server adapter left running/);
+    expect(run.stderr).to.match(/stopped \d+ process(es)? the server adapter left running/);
     expectNothingLeft(run);
   });
 
