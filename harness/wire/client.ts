@@ -290,7 +290,7 @@ function sendClientCertificate(s: Session, req: CertificateRequest, phase: 'hand
   }
   if (deviation === 'malformed-certificate') {
     sendHandshake(s, HS.certificate, encodeMalformedCertificate(s.chain, tls, context), ' (certificate_list length overruns the message by 7 bytes)');
-    s.result.deviation = { name: deviation, applied: true, detail: 'the certificate_list length claims 7 bytes more than the message holds' };
+    s.result.deviation = { name: deviation, applied: true, detail: 'sent a Certificate whose certificate_list length claims 7 bytes more than the message holds' };
   } else {
     sendHandshake(s, HS.certificate, encodeCertificate({ context, certificates: s.chain }, tls), ` (${s.chain.length} certificate${s.chain.length === 1 ? '' : 's'})`);
   }

@@ -51,9 +51,12 @@ export const SCHEMES = {
 } as const;
 export type SchemeName = keyof typeof SCHEMES;
 
+/** TLS 1.2 DSA schemes, named in reports only (RFC 5246 §7.4.1.4.1). */
+const DSA_SCHEMES: Readonly<Record<number, string>> = { 0x0202: 'dsa_sha1', 0x0302: 'dsa_sha224', 0x0402: 'dsa_sha256', 0x0502: 'dsa_sha384', 0x0602: 'dsa_sha512' };
+
 /** A scheme's name, or its hex code when unknown. */
 export function schemeName(code: number): string {
-  return (Object.keys(SCHEMES) as SchemeName[]).find((n) => SCHEMES[n] === code) ?? `0x${code.toString(16).padStart(4, '0')}`;
+  return (Object.keys(SCHEMES) as SchemeName[]).find((n) => SCHEMES[n] === code) ?? DSA_SCHEMES[code] ?? `0x${code.toString(16).padStart(4, '0')}`;
 }
 
 interface SchemeParams {
