@@ -19,14 +19,15 @@ async function runControl(t: CaseContext, when: string, client = 'client'): Prom
   if (observation.outcome !== 'accepted') {
     throw new Error(`control ${when}: the valid client's correct wire-level handshake was not served (${describeObservation(observation)}; ${describeWire(result)}), so a refusal would prove nothing`);
   }
-  return () => { t.expectServed(observation, `control ${when}: client '${client}' with a correct wire-level handshake (${result.signatureScheme ?? 'no CertificateVerify'})`); };
+  const asked = result.certificateRequests.map((c) => c.phase).join(' and ') || 'no';
+  return () => { t.expectServed(observation, `control ${when}: client '${client}' with a correct wire-level handshake (${asked} CertificateRequest, ${result.signatureScheme ?? 'no CertificateVerify'})`); };
 }
 
 /** The valid client is served again after the deviation: the server kept serving (a dead or wedged server fails). */
 async function expectStillServing(t: CaseContext, after: string): Promise<void> {
   const { result, observation } = await wireProbe(t, 'client');
   const ok = observation.outcome === 'accepted';
-  t.check({ label: `valid client after ${after}`, expected: 'alive', ok, observed: ok ? describeObservation(observation) : `not served: ${describeObservation(observation)} (${describeWire(result)})`, observation });
+  t.check({ label: `valid client after ${after}`, expected: 'alive', ok, observed: ok ? describeObservation(observation) : `not served: ${describeObservation(observation)} (${describeWire(result)})` });
 }
 
 /** Probes with a deviation and judges the refusal; a deviation that could not be carried out is an error unless the server served anyway. */

@@ -70,7 +70,7 @@ function paramsOf(code: number): SchemeParams | undefined {
   const name = schemeName(code);
   if (name.startsWith('ecdsa_')) {
     const hash = /sha(\d+)$/.exec(name)?.[1];
-    const curve = { ecdsa_secp256r1_sha256: 'P-256', ecdsa_secp384r1_sha384: 'P-384', ecdsa_secp521r1_sha512: 'P-521' }[name as string];
+    const curve = { ecdsa_secp256r1_sha256: 'P-256', ecdsa_secp384r1_sha384: 'P-384', ecdsa_secp521r1_sha512: 'P-521' }[name];
     return { kind: 'ecdsa', hash: hash === '1' ? 'sha1' : `sha${hash ?? '256'}`, ...(curve ? { curve } : {}) };
   }
   if (name.startsWith('rsa_pkcs1_')) return { kind: 'rsa-pkcs1', hash: name.slice('rsa_pkcs1_'.length) };
