@@ -6,8 +6,7 @@
 // server's CertificateRequest asked for, or a local error).
 import { createPrivateKey, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import net from 'node:net';
-import { parseResponse } from '../probe.ts';
-import { ALERTS } from '../probe.ts';
+import { ALERTS, parseResponse } from '../probe.ts';
 import { DecodeError, u16, u16List, vec8 } from './bytes.ts';
 import {
   certificateVerifyContent, describeKey, generateKeyShare, GROUPS, groupOf, OFFERED_SCHEMES, schemeName, schemesFor,
@@ -140,6 +139,8 @@ interface Session {
   key?: KeyObject;
   chain: Buffer[];
   anchors: X509Certificate[];
+  /** TLS 1.3 after the handshake: what post-handshake authentication needs. */
+  traffic13?: Traffic13;
 }
 
 /** Connects, handshakes, sends the request and reads the response; never throws. */
@@ -348,7 +349,7 @@ interface Traffic13 {
 }
 
 /** The TLS 1.3 handshake (RFC 8446 §2, full handshake with optional HelloRetryRequest). */
-async function handshake13(s: Session): Promise<Traffic13> {
+async function handshake13(s: Session): Promise<void> {
   const groups = s.opts.groups ?? ['x25519', 'secp256r1'];
   const random = randomBytes(32);
   const sessionId = randomBytes(32);
@@ -440,9 +441,7 @@ async function handshake13(s: Session): Promise<Traffic13> {
   const clientApp = trafficKeys(hash, app.client, suite.keyLength);
   s.layer.writer = new Tls13Cipher(suite.cipher, clientApp.key, clientApp.iv);
   s.result.handshakeCompleted = true;
-  const traffic = { hash, suite, clientApplication: app.client };
-  (s as Session & { traffic13?: Traffic13 }).traffic13 = traffic;
-  return traffic;
+  s.traffic13 = { hash, suite, clientApplication: app.client };
 }
 
 /** The TLS 1.2 ECDHE handshake (RFC 5246 §7.3, RFC 8422, RFC 7627). */
@@ -552,7 +551,7 @@ async function exchange(s: Session): Promise<void> {
         if (body.length > MAX_BODY) throw new Error(`response larger than ${MAX_BODY} bytes`);
         if (finish(false)) return;
       } else if (event.kind === 'handshake') {
-        await postHandshake(s, event);
+        postHandshake(s, event);
       } else {
         throw new DecodeError('ChangeCipherSpec after the handshake');
       }
@@ -570,8 +569,7 @@ async function exchange(s: Session): Promise<void> {
 }
 
 /** A handshake message after the handshake: tickets are dropped, a TLS 1.3 CertificateRequest is answered, renegotiation refused. */
-async function postHandshake(s: Session, event: { type: number; body: Buffer; raw: Buffer }): Promise<void> {
-  await Promise.resolve();
+function postHandshake(s: Session, event: { type: number; body: Buffer; raw: Buffer }): void {
   if (event.type === HS.newSessionTicket) return;
   if (s.opts.tls === '1.2') {
     if (event.type === HS.helloRequest) {
@@ -594,7 +592,7 @@ async function postHandshake(s: Session, event: { type: number; body: Buffer; ra
     s.result.trace.push('> alert unexpected_message');
     throw new Error('the server sent a post-handshake CertificateRequest although the client did not offer post_handshake_auth');
   }
-  const traffic = (s as Session & { traffic13?: Traffic13 }).traffic13;
+  const traffic = s.traffic13;
   if (!traffic) throw new Error('no TLS 1.3 traffic secrets');
   // The post-handshake transcript: the handshake through client Finished, then this request and the answer (RFC 8446 §4.4).
   const transcript = new Transcript();
