@@ -13,3 +13,5 @@ export { runCases, runCase } from './runner.ts';
 export type { CaseResult, RunOptions, Verdict } from './runner.ts';
 export { HarnessError } from './errors.ts';
 export { runBounded } from './pool.ts';
+export { DEVIATIONS, describeWire, subjectDer, wireConnect, wireObservation, wireProbe } from './wire/index.ts';
+export type { CertificateRequestSeen, Deviation, WireOptions, WireResult } from './wire/index.ts';

@@ -2,8 +2,7 @@
 // wrong on purpose by the wire-level client — proof of possession
 // (CertificateVerify), empty and malformed Certificates, and what the
 // server's CertificateRequest asks for.
-import { defineCase, describeObservation, type CaseContext, type Observation, type Reference } from '../harness/index.ts';
-import { describeWire, subjectDer, wireProbe, type Deviation, type WireResult } from '../harness/wire/index.ts';
+import { defineCase, describeObservation, describeWire, subjectDer, wireProbe, type CaseContext, type Deviation, type Observation, type Reference, type WireResult } from '../harness/index.ts';
 
 const RFC8446_CV: Reference = { title: 'RFC 8446 §4.4.3 Certificate Verify', url: 'https://www.rfc-editor.org/rfc/rfc8446#section-4.4.3' };
 const RFC5246_CV: Reference = { title: 'RFC 5246 §7.4.8 Certificate Verify', url: 'https://www.rfc-editor.org/rfc/rfc5246#section-7.4.8' };
