@@ -6,7 +6,7 @@ import type { ServerSample } from './resources.ts';
 import type { Capability, Observation, RunningServer, ServerSetup, TlsVersion } from './types.ts';
 
 /** The catalogue's families, in report order. */
-export const FAMILIES = ['trust', 'validity', 'usage', 'algorithms', 'revocation', 'identity', 'authorization', 'protocol', 'robustness'] as const;
+export const FAMILIES = ['trust', 'validity', 'usage', 'algorithms', 'revocation', 'identity', 'authorization', 'protocol', 'robustness', 'handshake'] as const;
 export type Family = (typeof FAMILIES)[number];
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
@@ -47,6 +47,8 @@ export interface SetupOverrides {
   allowedClients?: string[];
   /** Entities appended to the server certificate chain (intermediates). */
   serverChain?: string[];
+  /** Per-path mode: ask for the certificate after the handshake, on the protected path only (ServerSetup.postHandshakeAuth). */
+  postHandshakeAuth?: boolean;
 }
 
 /** A conformance case as data. */

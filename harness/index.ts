@@ -14,3 +14,5 @@ export type { CaseResult, RunOptions, Verdict } from './runner.ts';
 export { HarnessError } from './errors.ts';
 export { runBounded } from './pool.ts';
 export type { ServerSample } from './resources.ts';
+export { DEVIATIONS, describeWire, subjectDer, wireConnect, wireObservation, wireProbe } from './wire/index.ts';
+export type { CertificateRequestSeen, Deviation, WireOptions, WireResult } from './wire/index.ts';

@@ -152,3 +152,32 @@ export function replayScript(steps: readonly ReplayStep[]): string {
   }
   return lines.join('\n') + '\n';
 }
+
+/** A running `openssl s_server` (a reference TLS server for the wire-level client's own tests). */
+export interface OpensslServer {
+  port: number;
+  /** Its stdout and stderr lines so far. */
+  lines(): string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `openssl s_server -WWW` on 127.0.0.1 (a free port) in `dir`, serving the files there; `args` adds
+ * options (-cert, -key, -CAfile, -Verify 1, -verify_return_error, -tls1_3 ...). Bounded by `readyMs`.
+ */
+export async function startOpensslServer(dir: string, args: readonly string[], readyMs = 10_000): Promise<OpensslServer> {
+  const { spawnGroup, startOnFreePort, waitUntilListening, lostPort, NotReady } = await import('./servers/process.ts');
+  const env = { ...process.env, OPENSSL_CONF: path.join(dir, 'openssl-server.cnf') };
+  await writeFile(env.OPENSSL_CONF, BASE_CONFIG);
+  return startOnFreePort('127.0.0.1', async (port) => {
+    const proc = await spawnGroup([opensslBinary(), 's_server', '-accept', `127.0.0.1:${port}`, '-WWW', '-naccept', '1000', ...args], { cwd: dir, env });
+    try {
+      await waitUntilListening(proc, '127.0.0.1', port, readyMs);
+    } catch (error) {
+      await proc.stop('SIGKILL', 0);
+      throw Object.assign(new HarnessError('ERR_MTLS_OPENSSL', `openssl s_server did not start: ${error instanceof Error ? error.message : String(error)} — ${proc.lines().slice(-3).join(' | ')}`, 'check the arguments'),
+        { portLost: error instanceof NotReady && lostPort(proc.lines()) });
+    }
+    return { port, lines: () => proc.lines(), stop: () => proc.stop('SIGTERM', 2_000) };
+  }, (e) => (e as { portLost?: boolean }).portLost === true);
+}

@@ -364,6 +364,8 @@ async function resolveSetup(pki: BuiltPki, serverDir: string, overrides: SetupOv
   if (setup.clientAuth === 'per-path') setup.publicCanary = base?.publicCanary ?? `public-${randomBytes(12).toString('hex')}`;
   const allowed = overrides?.allowedClients ?? base?.allowedClients;
   if (allowed) setup.allowedClients = allowed;
+  const postHandshake = overrides?.postHandshakeAuth ?? base?.postHandshakeAuth;
+  if (postHandshake !== undefined) setup.postHandshakeAuth = postHandshake;
   return setup;
 }
 

@@ -40,6 +40,8 @@ export interface ServerSetup {
   publicCanary?: string;
   /** CNs allowed to see the protected resource; absent = any verified client. */
   allowedClients?: string[];
+  /** Per-path mode: ask for the certificate only when the protected path is requested (TLS 1.3 post-handshake authentication); adapters that cannot ask during the handshake instead. */
+  postHandshakeAuth?: boolean;
 }
 
 /** A started server. */

@@ -5,6 +5,7 @@ import { CATALOGUE } from '../spec/index.ts';
 import { runCases, type CaseResult } from '../harness/runner.ts';
 import { BROKEN_SERVERS } from '../harness/servers/broken.ts';
 import invoice from '../harness/servers/invoice.ts';
+import { WIRE_BROKEN_SERVERS, WIRE_REFERENCE } from './fixtures/wire-server.ts';
 
 function verdicts(results: CaseResult[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};
@@ -14,7 +15,7 @@ function verdicts(results: CaseResult[]): Record<string, string[]> {
 
 describe('verdicts can fail', function () {
   it('has a broken server for every case of the catalogue', function () {
-    const failed = new Set(BROKEN_SERVERS.flatMap((b) => b.fails));
+    const failed = new Set([...BROKEN_SERVERS, ...WIRE_BROKEN_SERVERS].flatMap((b) => b.fails));
     expect(CATALOGUE.map((c) => c.id).filter((id) => !failed.has(id))).to.deep.equal([]);
     // And every case a broken server claims to fail exists.
     expect([...failed].filter((id) => !CATALOGUE.some((c) => c.id === id))).to.deep.equal([]);
@@ -52,6 +53,16 @@ describe('verdicts can fail', function () {
     const [failed] = await runCases({ adapter: lax.adapter, cases: depth, tls: ['1.3'], strict: true });
     expect([warned?.verdict, failed?.verdict]).to.deep.equal(['warning', 'fail']);
   });
+  // The handshake family's broken servers speak TLS through the wire-level server: the whole family runs against each,
+  // with the core cases that need no CRL or identity log, so the flaw is caught and nothing else is blamed.
+  const wireCases = CATALOGUE.filter((c) => c.family === 'handshake' || ['trust::valid-client', 'trust::wrong-ca', 'trust::missing-cert'].includes(c.id));
+  for (const wire of [{ adapter: WIRE_REFERENCE, flaw: 'has no flaw', fails: [] as string[] }, ...WIRE_BROKEN_SERVERS]) {
+    it(`${wire.adapter.name} (${wire.flaw}) fails ${wire.fails.join(', ') || 'no case'} and passes the rest of the handshake family`, async function () {
+      const results = await runCases({ adapter: wire.adapter, cases: wireCases, strict: true });
+      for (const r of results) expect(r.verdict, `${r.id} TLS ${r.tls}: ${r.message}`).to.equal(wire.fails.includes(r.id) ? 'fail' : 'pass');
+      expect(Object.keys(verdicts(results))).to.include.members(wire.fails);
+    });
+  }
 
   it('explains a failure with what was expected and what was observed', async function () {
     const noReject = BROKEN_SERVERS.find((b) => b.adapter.name === 'broken-no-reject');

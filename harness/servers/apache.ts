@@ -40,6 +40,7 @@ export function apacheConfig(setup: ServerSetup, port: number, tls: ServerSetup[
   const canary = checkToken('canary', setup.canary, TOKEN);
   const protectedPath = checkToken('protected path', setup.paths.protected, URL_PATH);
   const perPath = setup.clientAuth === 'per-path';
+  const postHandshake = perPath && setup.postHandshakeAuth === true;
   const mod = (name: string, file: string): string => `LoadModule ${name} ${q(path.join(MODULES_DIR, file))}`;
   const user = process.getuid?.() === 0 ? ['User www-data', 'Group www-data'] : [];
   const conditions: string[] = [];
@@ -84,7 +85,8 @@ export function apacheConfig(setup: ServerSetup, port: number, tls: ServerSetup[
     `SSLCertificateFile ${q(tls.cert)}`,
     `SSLCertificateKeyFile ${q(tls.key)}`,
     `SSLCACertificateFile ${q(tls.clientCa)}`,
-    `SSLVerifyClient ${perPath ? 'optional' : 'require'}`,
+    // Per-location verification makes mod_ssl ask on the protected path only: TLS 1.3 post-handshake authentication.
+    `SSLVerifyClient ${perPath ? (postHandshake ? 'none' : 'optional') : 'require'}`,
     'SSLVerifyDepth 3',
     ...(tls.crl ? [`SSLCARevocationFile ${q(tls.crl)}`, 'SSLCARevocationCheck chain'] : []),
     '<Location "/">',
@@ -92,6 +94,7 @@ export function apacheConfig(setup: ServerSetup, port: number, tls: ServerSetup[
     '  RewriteRule ^ - [R=404]',
     '</Location>',
     `<LocationMatch ${q(exactPath(protectedPath))}>`,
+    ...(postHandshake ? ['  SSLVerifyClient require'] : []),
     ...(conditions.length > 0 ? [`  Require expr ${q(conditions.join(' && '))}`] : []),
     ...serve(`{"invoice":"INV-2026-0042","canary":"${canary}"}`),
     '</LocationMatch>',
