@@ -461,6 +461,8 @@ export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRu
   const notes: { label: string; observed: string }[] = [];
   // Whether a valid client was served by this server instance under this run's version: what makes its refusals mean something.
   let servedHere = false;
+  // Observations made against another server or under another version (a peer, a probe pinned to the other version).
+  const elsewhere = new WeakSet<Observation>();
   const teardown: (() => Promise<void>)[] = [];
   let pki: BuiltPki | undefined;
   let server: RunningServer | undefined;
@@ -528,7 +530,9 @@ export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRu
         }
         enter(`waiting for ${client === null ? 'a probe without a certificate' : `a probe with client '${client}'`} against 127.0.0.1:${running.port} (TLS ${extra.tls ?? tls})`);
         const result = await probe({ port: running.port, tls, serverCa, canary: setup.canary, timeoutMs: opts.probeTimeoutMs ?? PROBE_TIMEOUT_MS, ...(identity ? { identity } : {}), ...extra });
-        if ((extra.port === undefined || extra.port === running.port) && (extra.tls ?? tls) === tls && result.observations.some((o) => o.outcome === 'accepted')) servedHere = true;
+        const here = (extra.port === undefined || extra.port === running.port) && (extra.tls ?? tls) === tls;
+        if (here && result.observations.some((o) => o.outcome === 'accepted')) servedHere = true;
+        if (!here) for (const o of result.observations) elsewhere.add(o);
         enter('judging the case');
         return result;
       })();
@@ -549,6 +553,8 @@ export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRu
       },
       expectServed: (obs, what) => {
         const ok = obs.outcome === 'accepted';
+        // A served observation made by the case's own client (the wire-level one) counts as the control too, unless it was made elsewhere.
+        if (ok && !elsewhere.has(obs) && (obs.protocol === undefined || obs.protocol === `TLSv${tls}`)) servedHere = true;
         checks.push({ label: what, expected: 'accept', ok, observed: describeObservation(obs), observation: obs, ...cmd(commands, obs) });
       },
       expectRefused: (obs, what, preferred = def.preferredAlert) => {
