@@ -14,7 +14,7 @@ import { loadExpectations, NO_EXPECTATIONS, staleEntries, type Expectations } fr
 import { checkOpenssl } from './openssl.ts';
 import { prepareReportDir, summarize, writeMatrix, writeServerReport, type ServerReport, type Summary } from './report.ts';
 import { runBounded } from './pool.ts';
-import { runCases, runLabels, STOP_TIMEOUT_MS } from './runner.ts';
+import { runCases, runLabels, STOP_TIMEOUT_MS, type ServerProfile } from './runner.ts';
 import { formatDuration, parseDuration } from './durations.ts';
 import { killDescendantsNow } from './processes.ts';
 import { BUILT_IN_NAMES } from './servers/index.ts';
@@ -361,7 +361,9 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
       const runs = cases.reduce((n, c) => n + runLabels(c, opts.tls ? [opts.tls] : ['1.2', '1.3']).length, 0);
       const progress = createProgress(adapter.name, runs, process.stderr);
       const started = performance.now();
+      let profile: ServerProfile | undefined;
       const results = await runCases({
+        onProfile: (p) => { profile = p; },
         adapter, cases, expectations, concurrency: opts.concurrency, signal: lanesAbort.signal, onResult: (r) => progress.tick(r), ...(opts.tls ? { tls: [opts.tls] } : {}),
         ...(opts.startTimeoutMs !== undefined ? { startTimeoutMs: opts.startTimeoutMs } : {}),
         ...(opts.stopTimeoutMs !== undefined ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
@@ -372,7 +374,7 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
       const report: ServerReport = {
         server: adapter.name, capabilities: adapter.capabilities, summary: summarize(results),
         staleExpectations: staleEntries(expectations, CATALOGUE.map((c) => c.id)), cases: results,
-        totalMs: Math.round(performance.now() - started),
+        totalMs: Math.round(performance.now() - started), ...(profile ? { tls: profile } : {}),
       };
       // One baseline compares with the server it came from, or with the only server of the run.
       if (baseline && (baseline.server === adapter.name || adapters.length === 1)) report.baseline = compareBaseline(baseline, report);

@@ -200,6 +200,13 @@ function baselineBlocks(diff: BaselineDiff): Block[] {
   return blocks;
 }
 
+/** What the server speaks, as learnt before its cases ran. */
+function tlsSentence(tls: NonNullable<ServerReport['tls']>): string {
+  const refused = (Object.entries(tls.refused) as [string, string][]).map(([v, why]) => `TLS ${v}: ${why}`);
+  const served = tls.versions.length > 0 ? `TLS versions under which it served a valid client before the cases ran: ${tls.versions.map((v) => `TLS ${v}`).join(', ')}.` : 'It served a valid client under no TLS version before the cases ran.';
+  return `${served}${refused.length > 0 ? ` Refused the valid client — ${refused.join('; ')}.` : ''}${tls.cause ? ` ${tls.cause}.` : ''}`;
+}
+
 /** The per-server report: a summary table, then per family and per case everything a reader needs. */
 export function buildServerDoc(report: ServerReport, opts: ServerDocOptions): Doc {
   const title = `${report.server}: mutual-TLS conformance report`;
@@ -208,8 +215,9 @@ export function buildServerDoc(report: ServerReport, opts: ServerDocOptions): Do
   const blocks: Block[] = [
     { kind: 'heading', level: 1, text: [title] },
     { kind: 'para', text: [`How the server `, { strong: report.server }, ` behaves when clients present good, bad or no certificates. Every case below built a throwaway PKI with openssl, started the server with it, probed it over TLS on loopback and judged what happened${opts.version ? ` (mtls-conformance ${opts.version})` : ''}.`] },
-    { kind: 'para', text: [`Capabilities declared: ${caps}. Totals: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped (${s.notApplicable} not applicable, ${s.expectedFailures} known deviations).`] },
+    { kind: 'para', text: [`Capabilities declared: ${caps}. Totals: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped (${s.notApplicable} not applicable, ${s.expectedFailures} known deviations, ${s.warnings} warnings).`] },
   ];
+  if (report.tls) blocks.push({ kind: 'para', text: [tlsSentence(report.tls)] });
   if (report.staleExpectations.length > 0) {
     blocks.push({ kind: 'para', text: [{ strong: 'Stale expectations:' }, ` these entries of the expectations file match no case — remove them: ${report.staleExpectations.join(', ')}.`] });
   }

@@ -10,7 +10,7 @@ import { anchorOf } from './report-document.ts';
 import { renderHtml, renderMatrix } from './report-html.ts';
 import { renderJunit } from './report-junit.ts';
 import { renderMarkdown } from './report-markdown.ts';
-import type { CaseResult } from './runner.ts';
+import type { CaseResult, ServerProfile } from './runner.ts';
 import type { Capability } from './types.ts';
 import { failsRun, SKIPPED } from './verdicts.ts';
 
@@ -39,6 +39,8 @@ export interface ServerReport {
   totalMs?: number;
   /** Changes since the --baseline report, when one was given. */
   baseline?: BaselineDiff;
+  /** The TLS versions it served a valid client on, learnt before its cases ran. */
+  tls?: ServerProfile;
 }
 
 /** Counts verdicts: failed = the verdicts that fail a run (fail, error, unexpected-pass); skipped = not-applicable, expected-fail, warning. */

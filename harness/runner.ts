@@ -81,6 +81,8 @@ export interface RunOptions {
   strict?: boolean;
   /** What the server speaks, when already known; false skips learning it (every version assumed). Default: learnt first. */
   profile?: ServerProfile | false;
+  /** Called once the server's TLS versions are known (before any case runs). */
+  onProfile?: (profile: ServerProfile) => void;
 }
 
 /** What a server speaks, learnt before its cases run by serving a valid client under each TLS version. */
@@ -122,6 +124,7 @@ export async function runCases(opts: RunOptions): Promise<CaseResult[]> {
       if (error instanceof Interrupted) throw new HarnessError('ERR_MTLS_INTERRUPTED', 'the run was interrupted', 'run it again');
       throw error;
     });
+    if (profile) opts.onProfile?.(profile);
     return await runTasks(opts, versions, profile);
   } finally {
     releaseKeys();

@@ -44,7 +44,7 @@ describe('report files', function () {
   it('reads top to bottom: summary table, then per family and case why, chain, commands, expected vs observed, logs', async function () {
     const md = await read('invoice/report.md');
     const at = (s: string): number => md.indexOf(s);
-    expect(at('| family | passed | failed | not applicable | known deviations |')).to.be.greaterThan(0);
+    expect(at('| family | passed | failed | warnings (policy) | not applicable | known deviations |')).to.be.greaterThan(0);
     const section = md.slice(at(`<a id="${anchorOf('revocation::revoked-leaf')}"></a>`), at(`<a id="${anchorOf('identity::cn-logged')}"></a>`));
     expect(section).to.include('**Why it matters.**');
     expect(section).to.include('[RFC 5280 §5 CRL Profile](https://www.rfc-editor.org/rfc/rfc5280#section-5)');
