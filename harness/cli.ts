@@ -3,13 +3,12 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import tmp from 'tmp-promise';
 import { CATALOGUE } from '../spec/index.ts';
 import { resolveAdapter } from './adapters.ts';
 import { FAMILIES, type CaseDefinition } from './case.ts';
-import { HarnessError, isHarnessError, messageOf } from './errors.ts';
+import { debugStack, HarnessError, isHarnessError, messageOf } from './errors.ts';
 import { loadExpectations, NO_EXPECTATIONS, staleEntries, type Expectations } from './expectations.ts';
 import { checkOpenssl } from './openssl.ts';
 import { prepareReportDir, summarize, writeMatrix, writeServerReport, type ServerReport, type Summary } from './report.ts';
@@ -20,11 +19,12 @@ import { killDescendantsNow } from './processes.ts';
 import { BUILT_IN_NAMES } from './servers/index.ts';
 import { commandAdapter, parseCapabilities, parseSignal } from './servers/command.ts';
 import { interruptStarts } from './servers/process.ts';
+import { packageRoot } from './package-root.ts';
 import { createProgress, formatResults } from './console.ts';
 import { compareBaseline, loadBaseline, type Baseline } from './baseline.ts';
 import type { ServerAdapter, TlsVersion } from './types.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = packageRoot();
 
 const HELP = `Usage: mtls-conformance [options]
 
@@ -280,10 +280,10 @@ export async function main(argv: readonly string[], out: (line: string) => void 
       // Reported below.
     } else if (isHarnessError(error)) {
       err(`mtls-conformance: ${error.oneLine()}`);
-      if (debug && error.stack) err(error.stack);
+      if (debug) err(debugStack(error));
     } else {
       err(`mtls-conformance: internal error: ${messageOf(error).split('\n')[0] ?? ''}; rerun with --debug and report it`);
-      if (debug && error instanceof Error && error.stack) err(error.stack);
+      if (debug) err(debugStack(error));
     }
   } finally {
     interruptStarts(false);

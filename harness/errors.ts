@@ -46,3 +46,14 @@ export function isHarnessError(error: unknown): error is HarnessError {
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** The stack of an error and of every error it was caused by: --debug shows where the adapter itself threw. */
+export function debugStack(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e !== undefined && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const text = e instanceof Error ? e.stack ?? `${e.name}: ${e.message}` : String(e);
+    parts.push(depth === 0 ? text : `caused by: ${text}`);
+    if (!(e instanceof Error)) break;
+  }
+  return parts.join('\n');
+}

@@ -139,6 +139,9 @@ interface StartTally {
   ok: number;
   failed: number;
   first: string | undefined;
+  /** The first failure itself (the adapter's own error, for --debug) and the advice that fits it. */
+  firstCause?: unknown;
+  firstHint?: string;
   limit: number;
 }
 
@@ -461,12 +464,22 @@ function isListening(port: number, holdMs = 250, connectMs = 1_000): Promise<boo
 
 /** A start that failed or hung: the case's error, or the end of the run when the server has never started. */
 class StartFailure extends Error {}
+/** A start that did not resolve within its bound. */
+class StartTimeout extends StartFailure {}
+
+/** The advice that fits a failed start: a bound to raise only when the start ran out of time. */
+function startHint(error: unknown, ms: number): string {
+  if (error instanceof StartTimeout) return `check that it starts and listens on 127.0.0.1 (try it with --grep valid-client --debug), or raise --start-timeout (now ${ms} ms)`;
+  if (isHarnessError(error) && error.hint !== undefined) return error.hint;
+  if (error instanceof StartFailure) return 'resolve start(setup) to { port, logs(), stop() } once the server listens';
+  return 'fix the adapter\'s start() (rerun with --debug to see where it threw)';
+}
 
 /** Waits for a server to start, bounded; checks what start() resolved to. */
 async function startWithin(starting: Promise<RunningServer>, name: string, ms: number, signal: AbortSignal, starts: StartTally | undefined): Promise<RunningServer> {
   const begun = performance.now();
   try {
-    const running = await within(starting, ms, () => new StartFailure(`server ${name} did not start within ${ms} ms: start() never resolved`), signal);
+    const running = await within(starting, ms, () => new StartTimeout(`server ${name} did not start within ${ms} ms: start() never resolved`), signal);
     const shape = running as Partial<RunningServer> | null | undefined;
     if (typeof shape !== 'object' || shape === null || typeof shape.port !== 'number' || !Number.isInteger(shape.port) || shape.port <= 0 || shape.port > 65535
       || typeof shape.stop !== 'function' || typeof shape.logs !== 'function') {
@@ -478,16 +491,21 @@ async function startWithin(starting: Promise<RunningServer>, name: string, ms: n
   } catch (error) {
     if (error instanceof Interrupted || error instanceof CaseTimeout) throw error;
     const why = error instanceof StartFailure ? error.message
-      : isHarnessError(error) ? error.oneLine()
+      : isHarnessError(error) ? error.message
         : `server ${name} failed to start after ${Math.round(performance.now() - begun)} ms: ${messageOf(error).split('\n')[0] ?? ''}`;
     if (starts) {
       starts.failed += 1;
-      starts.first ??= why;
-      if (starts.ok === 0 && (starts.failed >= starts.limit || isHarnessError(error))) {
-        throw new HarnessError('ERR_MTLS_ADAPTER_START', `server ${name} never started: ${starts.first}`, 'check that it starts and listens on 127.0.0.1 (try it with --grep valid-client --debug), or raise --start-timeout');
+      if (starts.first === undefined) {
+        starts.first = why;
+        starts.firstCause = error;
+        starts.firstHint = startHint(error, ms);
+      }
+      // A start that ran out its bound before any start succeeded ends the run now: another try would double the wait.
+      if (starts.ok === 0 && (starts.failed >= starts.limit || isHarnessError(error) || error instanceof StartTimeout)) {
+        throw new HarnessError('ERR_MTLS_ADAPTER_START', `server ${name} never started: ${starts.first}`, starts.firstHint, { cause: starts.firstCause });
       }
     }
-    throw new StartFailure(why);
+    throw new StartFailure(isHarnessError(error) ? error.oneLine() : why);
   }
 }
 
