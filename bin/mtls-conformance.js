@@ -3,7 +3,7 @@
 // through tsx, so no build step is needed; the installed package runs the
 // compiled dist/ without a loader.
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, URL } from 'node:url';
 
 // A closed pipe (`| head`) ends output quietly instead of with a stack trace.
 process.stdout.on('error', (error) => {

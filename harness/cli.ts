@@ -21,12 +21,15 @@ import { commandAdapter, parseCapabilities, parseSignal } from './servers/comman
 import { interruptStarts } from './servers/process.ts';
 import { packageRoot } from './package-root.ts';
 import { createProgress, formatResults } from './console.ts';
+import { summaryLines } from './run-summary.ts';
+import { runMerge } from './merge.ts';
 import { compareBaseline, loadBaseline, type Baseline } from './baseline.ts';
 import type { ServerAdapter, TlsVersion } from './types.ts';
 
 const ROOT = packageRoot();
 
 const HELP = `Usage: mtls-conformance [options]
+       mtls-conformance merge <report-dir>... --report-dir <out>   (see merge --help)
 
 Checks the mutual-TLS behaviour of an HTTPS server: every case builds a fresh
 PKI with openssl, starts the server with it, probes it with good, bad and
@@ -38,8 +41,10 @@ Server under test (default: the built-in invoice server):
   --capabilities <list>     with --server-cmd: crl,crl-reload,path-authz,allowlist,log-identity
   --reload-signal <SIG>     with --server-cmd: signal that makes the server re-read its files
   --ready-timeout <time>    with --server-cmd: how long to wait for the port (default 10s)
+  --name <name>             the name reports use for the server ([a-z0-9-]+; default: the adapter's name, cmd-<program>)
 
 Selection:
+  --core                    the five core cases only (marked ★ in --list and the matrix)
   --grep <regex>            cases whose "id title" matches
   --family <name>           one family: ${FAMILIES.join(', ')}
   --tls <1.2|1.3>           one TLS version (default both)
@@ -64,6 +69,9 @@ Exit codes: 0 every case met its expectation; 1 a conformance failure or an
 unexpected pass; 2 the run could not be carried out; 130 / 143 interrupted by
 SIGINT / SIGTERM (servers stopped, temp dirs removed).`;
 
+/** What the ★ of --list and the matrix means. */
+export const CORE_LEGEND = '★ = core case, one of the five that --core selects (trust, revocation and identity basics every mTLS server must pass)';
+
 /** Default bound on a whole run. */
 const RUN_TIMEOUT_MS = 30 * 60_000;
 
@@ -77,6 +85,10 @@ export interface CliOptions {
   /** --ready-timeout in milliseconds (with --server-cmd; default 10 s). */
   readyTimeoutMs?: number;
   grep?: string;
+  /** --core: only the cases marked core. */
+  core?: boolean;
+  /** --name: the server's name in reports. */
+  name?: string;
   family?: string;
   tls?: TlsVersion;
   expectations?: string;
@@ -118,6 +130,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         grep: { type: 'string' }, family: { type: 'string' }, tls: { type: 'string' }, expectations: { type: 'string' },
         'report-dir': { type: 'string' }, concurrency: { type: 'string' }, shard: { type: 'string' }, baseline: { type: 'string' },
         'start-timeout': { type: 'string' }, 'stop-timeout': { type: 'string' }, 'case-timeout': { type: 'string' }, 'run-timeout': { type: 'string' },
+        core: { type: 'boolean' }, name: { type: 'string' },
         list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }, debug: { type: 'boolean' },
       },
     });
@@ -169,6 +182,12 @@ export function parseCli(argv: readonly string[]): CliOptions {
     if (v.tls !== '1.2' && v.tls !== '1.3') throw usage(`--tls ${JSON.stringify(v.tls)} is not a TLS version the suite runs`, 'use --tls 1.2 or --tls 1.3');
     opts.tls = v.tls;
   }
+  if (v.core === true) opts.core = true;
+  if (v.name !== undefined) {
+    if (!/^[a-z0-9-]+$/.test(v.name)) throw usage(`Expected --name to be a name of [a-z0-9-]+, got ${JSON.stringify(v.name)}`, 'use lower-case letters, digits and hyphens, e.g. --name my-api');
+    if (v.server === 'all') throw usage('--name names one server, but --server all runs every built-in', 'drop --name, or run one server at a time');
+    opts.name = v.name;
+  }
   if (v.expectations !== undefined) opts.expectations = v.expectations;
   if (v.baseline !== undefined) opts.baseline = v.baseline;
   if (v.concurrency !== undefined) {
@@ -194,12 +213,12 @@ export function shardCases<T>(cases: readonly T[], shard: { index: number; count
   return cases.filter((_, i) => i % shard.count === shard.index - 1);
 }
 
-/** The cases --grep and --family select, in catalogue order. */
-export function selectCases(opts: Pick<CliOptions, 'grep' | 'family'>, catalogue: readonly CaseDefinition[] = CATALOGUE): CaseDefinition[] {
+/** The cases --core, --grep and --family select (all of them that are given), in catalogue order. */
+export function selectCases(opts: Pick<CliOptions, 'grep' | 'family' | 'core'>, catalogue: readonly CaseDefinition[] = CATALOGUE): CaseDefinition[] {
   const grep = opts.grep === undefined ? undefined : new RegExp(opts.grep);
-  const selected = catalogue.filter((c) => (opts.family === undefined || c.family === opts.family) && (grep === undefined || grep.test(`${c.id} ${c.title}`)));
+  const selected = catalogue.filter((c) => (opts.core !== true || c.core === true) && (opts.family === undefined || c.family === opts.family) && (grep === undefined || grep.test(`${c.id} ${c.title}`)));
   if (selected.length === 0) {
-    const what = [opts.family && `--family ${opts.family}`, opts.grep !== undefined && `--grep ${JSON.stringify(opts.grep)}`].filter(Boolean).join(' with ');
+    const what = [opts.core === true && '--core', opts.family && `--family ${opts.family}`, opts.grep !== undefined && `--grep ${JSON.stringify(opts.grep)}`].filter(Boolean).join(' with ');
     throw new HarnessError('ERR_MTLS_NO_CASES', `${what} selects no case`, 'run with --list to see the case ids and titles');
   }
   return selected;
@@ -268,6 +287,8 @@ export async function main(argv: readonly string[], out: (line: string) => void 
   tmp.setGracefulCleanup();
   let code: number;
   try {
+    // `merge` joins finished reports: no server, no openssl, no time bounds.
+    if (argv[0] === 'merge') return await runMerge(argv.slice(1), out, err);
     const opts = parseCli(argv);
     debug = opts.debug;
     graceMs = (opts.stopTimeoutMs ?? STOP_TIMEOUT_MS) + 5_000;
@@ -303,6 +324,16 @@ export async function main(argv: readonly string[], out: (line: string) => void 
   return code;
 }
 
+/** Why a shard ran nothing. */
+export function emptyShardNote(shard: { index: number; count: number }, selected: number): string {
+  return `shard ${shard.index}/${shard.count} holds none of the ${selected} selected case${selected === 1 ? '' : 's'} (more shards than cases); nothing ran here, the other shards run them all`;
+}
+
+/** The adapter under the name --name gives it (reports, matrix column, baseline matching). */
+function renamed(adapter: ServerAdapter, name: string | undefined): ServerAdapter {
+  return name === undefined ? adapter : { ...adapter, name };
+}
+
 /** Everything after parsing: returns 0 or 1, throws HarnessErrors. */
 async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string) => void): Promise<number> {
   {
@@ -312,10 +343,11 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
       out(pkg.version);
       return 0;
     }
-    const cases = shardCases(selectCases(opts), opts.shard);
+    const selected = selectCases(opts);
+    const cases = shardCases(selected, opts.shard);
     if (opts.list) {
       for (const c of cases) out(`${c.id.padEnd(48)} ${c.severity.padEnd(8)} ${c.core ? '★ ' : ''}${c.title}`);
-      out(`${cases.length} cases`);
+      out(`${cases.length} ${cases.length === 1 ? 'case' : 'cases'}${cases.some((c) => c.core) ? `; ${CORE_LEGEND}` : ''}`);
       return 0;
     }
     await checkOpenssl();
@@ -329,11 +361,11 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
         capabilities: parseCapabilities(opts.capabilities ?? ''),
         ...(opts.reloadSignal !== undefined ? { reloadSignal: parseSignal(opts.reloadSignal) } : {}),
       });
-      adapters.push({ adapter, expectations: await adapterExpectations(opts, adapter, false) });
+      adapters.push({ adapter: renamed(adapter, opts.name), expectations: await adapterExpectations(opts, adapter, false) });
     }
     for (const target of targets) {
       const adapter = await resolveAdapter(target.spec);
-      adapters.push({ adapter, expectations: await adapterExpectations(opts, adapter, target.builtIn) });
+      adapters.push({ adapter: renamed(adapter, opts.name), expectations: await adapterExpectations(opts, adapter, target.builtIn) });
     }
     const baseline: Baseline | undefined = opts.baseline === undefined ? undefined : await loadBaseline(opts.baseline);
     await createReportDir(opts.reportDir);
@@ -363,7 +395,7 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
       const report: ServerReport = {
         server: adapter.name, capabilities: adapter.capabilities, summary: summarize(results),
         staleExpectations: staleEntries(expectations, CATALOGUE.map((c) => c.id)), cases: results,
-        totalMs: Math.round(performance.now() - started),
+        totalMs: Math.round(performance.now() - started), version: pkg.version, ...(opts.shard ? { shard: opts.shard } : {}),
       };
       // One baseline compares with the server it came from, or with the only server of the run.
       if (baseline && (baseline.server === adapter.name || adapters.length === 1)) report.baseline = compareBaseline(baseline, report);
@@ -387,11 +419,9 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
       if (report.summary.failed > 0 || report.staleExpectations.length > 0) failed = true;
     }
     await writeMatrix(opts.reportDir, reports);
-    const sum = (k: keyof Summary): number => totals.reduce((n, s) => n + s[k], 0);
-    out(`reports written to ${opts.reportDir}/`);
-    const detail = [sum('expectedFailures') && `${sum('expectedFailures')} known deviations`, sum('notApplicable') && `${sum('notApplicable')} not applicable`, sum('errors') && `${sum('errors')} errors`, sum('unexpectedPasses') && `${sum('unexpectedPasses')} unexpected passes`].filter(Boolean);
-    if (detail.length > 0) out(`(${detail.join(', ')})`);
-    out(`conformance: ${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped`);
+    // An empty shard is not a failure: the other shards run every selected case (exit 0, reports say so).
+    if (opts.shard && cases.length === 0) out(`note: ${emptyShardNote(opts.shard, selected.length)}`);
+    for (const line of summaryLines(opts.reportDir, totals)) out(line);
     return failed ? 1 : 0;
   }
 }

@@ -205,6 +205,12 @@ export function buildServerDoc(report: ServerReport, opts: ServerDocOptions): Do
     { kind: 'para', text: [`How the server `, { strong: report.server }, ` behaves when clients present good, bad or no certificates. Every case below built a throwaway PKI with openssl, started the server with it, probed it over TLS on loopback and judged what happened${opts.version ? ` (mtls-conformance ${opts.version})` : ''}.`] },
     { kind: 'para', text: [`Capabilities declared: ${caps}. Totals: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped (${s.notApplicable} not applicable, ${s.expectedFailures} known deviations).`] },
   ];
+  if (report.shard) {
+    const { index, count } = report.shard;
+    blocks.push({ kind: 'para', text: [`This report holds shard ${index}/${count} of the selected cases (`, { code: `--shard ${index}/${count}` }, '); ', { code: 'mtls-conformance merge' }, ' joins the shards into one report.',
+      ...(report.cases.length === 0 ? [' This shard holds no case: there were more shards than selected cases, and the other shards ran them all.'] : [])] });
+  }
+  if (report.mergedFrom) blocks.push({ kind: 'para', text: [`Merged from ${report.mergedFrom.length} report${report.mergedFrom.length === 1 ? '' : 's'}: `, ...report.mergedFrom.flatMap((d, i): Inline[] => [...(i > 0 ? [', '] : []), { code: d }]), '.'] });
   if (report.staleExpectations.length > 0) {
     blocks.push({ kind: 'para', text: [{ strong: 'Stale expectations:' }, ` these entries of the expectations file match no case — remove them: ${report.staleExpectations.join(', ')}.`] });
   }

@@ -51,7 +51,9 @@ describe('command adapter (--server-cmd)', function () {
   });
 
   it('parses durations with a unit and refuses bare numbers', function () {
-    expect([parseDuration('ready-timeout', '10s'), parseDuration('ready-timeout', '500ms'), parseDuration('ready-timeout', '1.5s'), parseDuration('ready-timeout', '2m'), parseDuration('ready-timeout', '10')]).to.deep.equal([10_000, 500, 1_500, 120_000, 10_000]);
+    expect([parseDuration('ready-timeout', '10s'), parseDuration('ready-timeout', '500ms'), parseDuration('ready-timeout', '1.5s'), parseDuration('ready-timeout', '2m')]).to.deep.equal([10_000, 500, 1_500, 120_000]);
+    // A bare number is refused like any other malformed duration: its unit would be a guess.
+    expect(() => parseDuration('case-timeout', '5')).to.throw(/Expected --case-timeout to be a duration with a unit, got "5"/);
     for (const bad of ['0s', '-1s', '25h', 'soon']) expect(() => parseDuration('ready-timeout', bad), bad).to.throw(/Expected --ready-timeout to be a duration/);
   });
 

@@ -118,7 +118,8 @@ export function commandAdapter(opts: CommandOptions): ServerAdapter {
     const launch = async (port: number): Promise<RunningServer> => {
       const values = placeholderValues(setup, port);
       const argv = words.map((w) => fillPlaceholders(w, values));
-      const proc = await spawnGroup(argv);
+      // FIFOs as stdout and stderr: a program may open /dev/stdout or /dev/stderr by path (a container-style error log).
+      const proc = await spawnGroup(argv, { stdioDir: setup.dir });
       try {
         await waitUntilListening(proc, setup.host, port, opts.readyTimeoutMs);
       } catch (error) {
