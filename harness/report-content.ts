@@ -5,6 +5,7 @@ import { FAMILIES, type CaseDefinition } from './case.ts';
 import type { BaselineDiff, VerdictChange } from './baseline.ts';
 import { anchorOf, visible, VERDICT_MARK, VERDICT_WORDS, worstVerdict, type Block, type Doc, type Inline } from './report-document.ts';
 import type { ServerReport } from './report.ts';
+import { relativizeDates } from './report-stable.ts';
 import type { CaseResult, Verdict } from './runner.ts';
 
 /** Looks up a case's definition by id (undefined for ids no longer in the catalogue). */
@@ -113,7 +114,8 @@ function pkiBlocks(withPki: CaseResult, level: 4): Block[] {
       rows: withPki.pki.map((e) => [[{ code: e.name }], [e.subject], [e.issuer === e.name ? 'itself' : e.issuer], [e.summary]]),
     },
     { kind: 'para', text: ['The openssl commands that built it, replayable in an empty directory (private keys are generated there and never shown):'] },
-    { kind: 'details', summary: 'openssl commands (bash)', blocks: [{ kind: 'code', lang: 'bash', text: withPki.replay }] },
+    // Dates relative to when the script runs: a replay a day later still builds an unexpired CRL.
+    { kind: 'details', summary: 'openssl commands (bash)', blocks: [{ kind: 'code', lang: 'bash', text: relativizeDates(withPki.replay, withPki.startedAt, { exact: true }) }] },
   ];
 }
 
@@ -134,9 +136,18 @@ export function chainFileCommands(pki: CaseResult['pki'], commands: readonly str
   });
 }
 
+/** What the server was started with, as files of the replay script: followed literally, the probes behave as they did. */
+export function serverFilesText(replay: string): Inline[] {
+  const cert = replay.includes('> server.chain.pem') ? 'server.chain.pem' : 'server.pem';
+  const files: Inline[] = ['Start the server with ', { code: cert }, ', ', { code: 'server.key' }, ', the client CAs in ', { code: 'client-ca.pem' }];
+  if (replay.includes('> crl-bundle.pem')) files.push(' and the CRLs in ', { code: 'crl-bundle.pem' }, ' (without them the revoked client is served)');
+  return files;
+}
+
 function probeBlocks(group: readonly CaseResult[]): Block[] {
   const items: Block[] = [];
   const pki = group.find((r) => r.pki.length > 0)?.pki ?? [];
+  const replay = group.find((r) => r.pki.length > 0)?.replay ?? '';
   const chains = chainFileCommands(pki, group.flatMap((r) => r.checks.map((c) => c.command ?? '')));
   if (chains.length > 0) items.push({ kind: 'code', lang: 'bash', text: `# the certificate chains the clients present\n${chains.join('\n')}\n` });
   for (const r of group) {
@@ -148,7 +159,7 @@ function probeBlocks(group: readonly CaseResult[]): Block[] {
   if (items.length === 0) return [];
   return [
     { kind: 'heading', level: 4, text: ['Reproduce the probe'] },
-    { kind: 'para', text: ['Start the server with ', { code: 'server.pem' }, ', ', { code: 'server.key' }, ' and the client CAs in ', { code: 'client-ca.pem' }, ' from the script above, set ', { code: 'PORT' }, ' to its port and run, in the same directory:'] },
+    { kind: 'para', text: [...serverFilesText(replay), ' from the script above, set ', { code: 'PORT' }, ' to its port and run, in the same directory:'] },
     ...items,
   ];
 }

@@ -9,7 +9,7 @@ import tmp from 'tmp-promise';
 import type { CaseContext, CaseDefinition, Check, SetupOverrides } from './case.ts';
 import { HarnessError, isHarnessError, messageOf } from './errors.ts';
 import { expectedFailure, type Expectations, NO_EXPECTATIONS } from './expectations.ts';
-import { waitForLog } from './logs.ts';
+import { readSettledLogs, waitForLog } from './logs.ts';
 import { replayScript, shellQuote } from './openssl.ts';
 import { PkiBuilder, type BuiltPki } from './pki.ts';
 import { describeObservation, observationSentence, probe, type ProbeOptions, type ProbeRequest } from './probe.ts';
@@ -295,6 +295,8 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
   let pki: BuiltPki | undefined;
   let server: RunningServer | undefined;
   let logLines: string[] = [];
+  /** When the case's last probe came back: late log lines are waited for from there. */
+  let lastResponseAt = 0;
   let failure: string | undefined;
   const startTimeout = opts.startTimeoutMs ?? START_TIMEOUT_MS;
   const stopTimeout = opts.stopTimeoutMs ?? STOP_TIMEOUT_MS;
@@ -346,6 +348,7 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
         }
         enter(`waiting for ${client === null ? 'a probe without a certificate' : `a probe with client '${client}'`} against 127.0.0.1:${running.port} (TLS ${extra.tls ?? tls})`);
         const result = await probe({ port: running.port, tls, serverCa, canary: setup.canary, ...(identity ? { identity } : {}), ...extra });
+        lastResponseAt = performance.now();
         enter('judging the case');
         return result;
       })();
@@ -379,7 +382,7 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
         enter(`waiting for a log line ${describe}`);
         const found = await waitForLog(running, match);
         enter('judging the case');
-        checks.push({ label: what, expected: 'log', ok: found.line !== undefined, observed: found.line !== undefined ? `logged: ${found.line}` : `no log line ${describe} among ${found.lines.length} lines` });
+        checks.push({ label: what, expected: 'log', ok: found.line !== undefined, observed: found.line !== undefined ? `logged: ${found.line}` : `no log line ${describe} among ${found.lines.length} line${found.lines.length === 1 ? '' : 's'}` });
         return found.line;
       },
       check: (c) => { checks.push(c); },
@@ -428,7 +431,8 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
     throw fatal;
   }
   try {
-    if (server) logLines = await within(server.logs(), 2_000, () => new Error('logs() did not answer within 2000 ms'));
+    // Lines a server writes just after its response (an access log, a pipe) are waited for, briefly.
+    if (server) logLines = await within(readSettledLogs(server, lastResponseAt), 2_000, () => new Error('logs() did not answer within 2000 ms'));
   } catch (error) {
     failure ??= messageOf(error);
   }
