@@ -17,7 +17,8 @@ const lateLogger: ServerAdapter = {
   start: async (setup) => {
     const lines: string[] = [];
     const server = https.createServer({ cert: readFileSync(setup.tls.cert), key: readFileSync(setup.tls.key), ca: readFileSync(setup.tls.clientCa), requestCert: true, rejectUnauthorized: true }, (req, res) => {
-      const cn = (req.socket as TLSSocket).getPeerCertificate().subject.CN;
+      const subject = (req.socket as TLSSocket).getPeerCertificate().subject.CN;
+      const cn = Array.isArray(subject) ? subject.join(',') : subject;
       res.end(setup.canary, () => { setTimeout(() => { lines.push(`access: GET ${req.url ?? ''} 200 CN=${cn}`); }, 5); });
     });
     await new Promise<void>((resolve) => { server.listen(0, setup.host, resolve); });
