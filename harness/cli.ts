@@ -23,7 +23,7 @@ import { packageRoot } from './package-root.ts';
 import { createProgress, formatResults } from './console.ts';
 import { summaryLines } from './run-summary.ts';
 import { runMerge } from './merge.ts';
-import { compareBaseline, loadBaseline, type Baseline } from './baseline.ts';
+import { compareBaseline, loadBaseline, type Baseline, type BaselineScope } from './baseline.ts';
 import type { ServerAdapter, TlsVersion } from './types.ts';
 
 const ROOT = packageRoot();
@@ -324,6 +324,13 @@ export async function main(argv: readonly string[], out: (line: string) => void 
   return code;
 }
 
+/** What a baseline is compared within: the case runs this run selected, and the ids the catalogue has. */
+function baselineScope(cases: readonly CaseDefinition[], tls: TlsVersion | undefined): BaselineScope {
+  const ids = new Set(cases.map((c) => c.id));
+  const known = new Set(CATALOGUE.map((c) => c.id));
+  return { selected: (id, v) => ids.has(id) && (tls === undefined || v === tls), known: (id) => known.has(id) };
+}
+
 /** Why a shard ran nothing. */
 export function emptyShardNote(shard: { index: number; count: number }, selected: number): string {
   return `shard ${shard.index}/${shard.count} holds none of the ${selected} selected case${selected === 1 ? '' : 's'} (more shards than cases); nothing ran here, the other shards run them all`;
@@ -398,7 +405,7 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
         totalMs: Math.round(performance.now() - started), version: pkg.version, ...(opts.shard ? { shard: opts.shard } : {}),
       };
       // One baseline compares with the server it came from, or with the only server of the run.
-      if (baseline && (baseline.server === adapter.name || adapters.length === 1)) report.baseline = compareBaseline(baseline, report);
+      if (baseline && (baseline.server === adapter.name || adapters.length === 1)) report.baseline = compareBaseline(baseline, report, baselineScope(cases, opts.tls));
       await writeServerReport(opts.reportDir, report, { version: pkg.version });
       return report;
     };
@@ -419,6 +426,7 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
       if (report.summary.failed > 0 || report.staleExpectations.length > 0) failed = true;
     }
     await writeMatrix(opts.reportDir, reports);
+    if (baseline && !reports.some((r) => r.baseline)) out(`note: --baseline ${opts.baseline ?? ''} is a run of ${baseline.server}, which this run did not include; nothing was compared`);
     // An empty shard is not a failure: the other shards run every selected case (exit 0, reports say so).
     if (opts.shard && cases.length === 0) out(`note: ${emptyShardNote(opts.shard, selected.length)}`);
     for (const line of summaryLines(opts.reportDir, totals)) out(line);

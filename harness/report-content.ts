@@ -2,7 +2,7 @@
 // per-server report (report.md / report.html) and the cross-server
 // documentation page (docs/conformance.md). Renderers turn it into text.
 import { FAMILIES, type CaseDefinition } from './case.ts';
-import type { BaselineDiff, VerdictChange } from './baseline.ts';
+import { notSelectedText, type BaselineDiff, type VerdictChange } from './baseline.ts';
 import { anchorOf, visible, VERDICT_MARK, VERDICT_WORDS, worstVerdict, type Block, type Doc, type Inline } from './report-document.ts';
 import type { ServerReport } from './report.ts';
 import { relativizeDates } from './report-stable.ts';
@@ -192,7 +192,8 @@ function baselineBlocks(diff: BaselineDiff): Block[] {
   const change = (c: VerdictChange): Inline[] => [{ link: `#${anchorOf(c.id)}`, text: [{ code: c.id }] }, ` TLS ${c.tls}: ${VERDICT_WORDS[c.before]} → ${VERDICT_WORDS[c.after]} — ${c.message}`];
   const blocks: Block[] = [
     { kind: 'heading', level: 2, text: ['Changes since the baseline'], id: 'changes-since-the-baseline' },
-    { kind: 'para', text: ['Compared with ', { code: diff.source }, diff.otherServer ? `, a run of ${diff.otherServer}.` : '.'] },
+    { kind: 'para', text: ['Compared with ', { code: diff.source }, diff.otherServer ? `, a run of another server, ${diff.otherServer}.` : '.',
+      ...(diff.notSelected ? [` Not compared: ${notSelectedText(diff.notSelected)}.`] : [])] },
   ];
   const section = (title: string, items: Inline[][]): void => {
     blocks.push({ kind: 'para', text: [{ strong: `${title} (${items.length})` }] });

@@ -141,7 +141,7 @@ export function renderMatrix(reports: readonly ServerReport[], opts: MatrixOptio
   const legend = (Object.keys(VERDICT_WORDS) as Verdict[]).map((v) => `<span class="verdict v-${v}">${VERDICT_MARK[v]} ${VERDICT_WORDS[v]}</span>`).join(' ');
   const title = opts.title ?? 'mTLS conformance matrix';
   const html = `<h1>${escapeHtml(title)}</h1>
-${opts.intro ? `<p>${escapeHtml(opts.intro)}</p>\n` : ''}<p>Cases down, servers across. Each cell is the verdict of that case on that server (the worse one when TLS 1.2 and 1.3 differ); it links to the case's section of that server's report, and hovering shows what was observed. ${legend}</p>
+${opts.intro ? `<p>${escapeHtml(opts.intro)}</p>\n` : ''}<p>Cases down, servers across. Each cell is the verdict of that case on that server (the worse one when TLS 1.2 and 1.3 differ); it links to the case's section of that server's report, and hovering shows what was observed. ★ marks a core case, one of the five that <code>--core</code> runs. ${legend}</p>
 <form class="no-print filters" onsubmit="return false">
 <label>Family <select id="filter-family"><option value="">all</option>${families.map(option).join('')}</select></label>
 <label>Severity <select id="filter-severity"><option value="">all</option>${SEVERITIES.map(option).join('')}</select></label>

@@ -88,6 +88,18 @@ describe('command adapter (--server-cmd)', function () {
     expect(await processesWith('31.4159')).to.deep.equal([]);
   });
 
+  it('runs a server that opens /dev/stderr and /dev/stdout by path (nginx, container-style logs) through the core cases', async function () {
+    this.timeout(120_000);
+    const command = 'test/fixtures/servers/nginx-stdio.sh {host} {port} {dir} {cert} {key} {ca} {crl} {canary}';
+    const adapter = commandAdapter({ command, capabilities: ['crl', 'log-identity'], readyTimeoutMs: 10_000 });
+    const results = await runCases({ adapter, cases: CATALOGUE.filter((c) => c.core === true) });
+    expect(results.map((r) => `${r.id} ${r.tls} ${r.verdict}`)).to.deep.equal(results.map((r) => `${r.id} ${r.tls} pass`));
+    const logged = results.find((r) => r.id === 'identity::cn-logged')?.evidence.logExcerpt ?? [];
+    // Both by-path streams arrive: the error log's start-up notices and the access log's request line.
+    expect(logged.some((l) => /\[notice\] .*nginx\//.test(l)), logged.join('\n')).to.equal(true);
+    expect(logged.some((l) => /"GET \/ HTTP\/1\.1" 200 verify=SUCCESS dn="CN=/.test(l)), logged.join('\n')).to.equal(true);
+  });
+
   it('kills the whole process group on stop, background children included', async function () {
     const adapter = commandAdapter({ command: `sh -c 'sleep 27.1828 & exec ${PYTHON}'`, capabilities: [], readyTimeoutMs: 10_000 });
     const results = await runCases({ adapter, cases: CATALOGUE.filter((c) => c.id === 'trust::valid-client'), tls: ['1.3'] });
