@@ -59,7 +59,8 @@ Results:
   --debug                   stack traces for harness faults
   --help, --version
 
-Time bounds (a hung server gives its case an error verdict; the run goes on):
+Time bounds (a hung server gives its case an error verdict; the run goes on).
+<time> always has a unit: 500ms, 10s, 2m or 1h (a bare number is refused).
   --start-timeout <time>    bound on a server's start (default 15s, or --ready-timeout + 5s)
   --stop-timeout <time>     bound on a server's stop (default 10s)
   --case-timeout <time>     bound on one case under one TLS version (default 30s)
@@ -67,7 +68,11 @@ Time bounds (a hung server gives its case an error verdict; the run goes on):
 
 Exit codes: 0 every case met its expectation; 1 a conformance failure or an
 unexpected pass; 2 the run could not be carried out; 130 / 143 interrupted by
-SIGINT / SIGTERM (servers stopped, temp dirs removed).`;
+SIGINT / SIGTERM (servers stopped, temp dirs removed). An empty --shard (more
+shards than selected cases) exits 0 with a note.
+
+The contract (adapter, flags, exit codes, verdicts, report files) is
+docs/contract.md, in the package (node_modules/mtls-conformance/docs/).`;
 
 /** What the ★ of --list and the matrix means. */
 export const CORE_LEGEND = '★ = core case, one of the five that --core selects (trust, revocation and identity basics every mTLS server must pass)';

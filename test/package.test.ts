@@ -46,8 +46,8 @@ describe('the npm package, installed into an empty project', function () {
     expect((await stat(tarball)).size).to.be.below(MAX_TARBALL);
     const listed = await execa('tar', ['-tzf', tarball], { timeout: 30_000 });
     const files = listed.stdout.split('\n').map((f) => f.replace(/^package\//, ''));
-    expect(files).to.include.members(['LICENSE', 'README.md', 'package.json', 'bin/mtls-conformance.js', 'dist/harness/index.js', 'dist/harness/index.d.ts', 'dist/harness/cli.js', 'expectations/nginx.json']);
-    const foreign = files.filter((f) => /^(test|scripts|docs|\.ci|harness|spec|examples)\//.test(f) || /(^|\/)(tsconfig[^/]*|eslint\.config\.js|\.mocharc\.json)$/.test(f) || f.includes('broken'));
+    expect(files).to.include.members(['LICENSE', 'README.md', 'package.json', 'bin/mtls-conformance.js', 'dist/harness/index.js', 'dist/harness/index.d.ts', 'dist/harness/cli.js', 'expectations/nginx.json', 'docs/contract.md']);
+    const foreign = files.filter((f) => /^(test|scripts|\.ci|harness|spec|examples)\//.test(f) || (f.startsWith('docs/') && f !== 'docs/contract.md') || /(^|\/)(tsconfig[^/]*|eslint\.config\.js|\.mocharc\.json)$/.test(f) || f.includes('broken'));
     expect(foreign).to.deep.equal([]);
     const pkg = JSON.parse(await readFile(path.join(project, 'node_modules', 'mtls-conformance', 'package.json'), 'utf8')) as { license: string };
     expect(pkg.license).to.equal('MIT');
@@ -77,6 +77,26 @@ describe('the npm package, installed into an empty project', function () {
     expect(String(cli.stdout).split('\n').at(-1)).to.equal('conformance: 10 passed, 0 failed, 0 skipped');
     const report = JSON.parse(await readFile(path.join(project, 'reports', 'my-server', 'report.json'), 'utf8')) as { cases: { verdict: string }[] };
     expect(report.cases.map((c) => c.verdict)).to.deep.equal(Array.from({ length: 10 }, () => 'pass'));
+  });
+
+  it("runs the README's core-case commands as written, in the user's project", async function () {
+    const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
+    const blocks = (lang: string): string[] => [...readme.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1] ?? '');
+    // The adapter the README shows is the one typechecked above; the program it shows is saved as it says.
+    const adapter = (await readFile(path.join(ROOT, 'test', 'fixtures', 'package-project', 'my-adapter.ts'), 'utf8')).split('\n').slice(3).join('\n');
+    expect(blocks('ts')).to.include(adapter);
+    await writeFile(path.join(project, 'mtls-adapter.ts'), adapter);
+    const program = blocks('js').find((b) => b.includes('process.argv.slice(2)'));
+    if (program === undefined) throw new Error('README shows no server.mjs');
+    await writeFile(path.join(project, 'server.mjs'), program);
+    const commands = blocks('sh').flatMap((b) => b.replace(/\\\n\s*/g, '').split('\n')).map((l) => l.replace(/\s+#.*$/, '').trim())
+      .filter((l) => (l.startsWith('npx mtls-conformance') && l.includes('--core')) || l.startsWith('cp ') || l.startsWith('npx mtls-conformance merge'));
+    expect(commands.length).to.be.above(5);
+    for (const command of commands) {
+      const done = await run('sh', ['-c', command], { timeout: 120_000 });
+      expect(done.exitCode, `${command}\n${String(done.stdout).slice(-1_500)}\n${String(done.stderr)}`).to.equal(0);
+      if (command.startsWith('npx')) expect(String(done.stdout).split('\n').at(-1), command).to.match(/^conformance: \d+ passed, 0 failed, 0 skipped$/);
+    }
   });
 
   it('merges two shards of the reference server into one report and one matrix', async function () {
