@@ -1,4 +1,4 @@
-// The command line (DESIGN.md §3): parse, select cases, run them against one or
+// The command line (docs/contract.md, "The command line"): parse, select cases, run them against one or
 // more servers, write reports, print the summary last, exit 0 / 1 / 2.
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { constants } from 'node:os';

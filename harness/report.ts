@@ -1,4 +1,4 @@
-// Report files (DESIGN.md §6). Every writer works from CaseResults; private keys
+// Report files (docs/contract.md, "Report files"). Every writer works from CaseResults; private keys
 // never reach them (the PKI appears as summaries and replay commands only).
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-// The public contract (DESIGN.md §2 and §4): what an adapter implements and
+// The public contract (docs/contract.md: the server adapter, outcomes): what an adapter implements and
 // what a probe observes. Exported from the package entry point.
 
 /** What a server under test can do beyond required client authentication. */
@@ -67,7 +67,7 @@ export interface ServerAdapter {
 /** TLS protocol versions a case runs under. */
 export type TlsVersion = '1.2' | '1.3';
 
-/** The classified result of one probe (DESIGN.md §4). */
+/** The classified result of one probe (docs/contract.md, "Outcomes and verdicts"). */
 export type Outcome = 'accepted' | 'rejected-handshake' | 'rejected-http' | 'leaked' | 'error';
 
 /** What a probe saw, raw and classified. */

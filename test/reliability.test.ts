@@ -101,7 +101,7 @@ describe('nothing outlives a run', function () {
     const { reports } = await outcome('passes');
     const before = SCENARIOS.passes.userFiles;
     for (const [file, text] of Object.entries(before)) expect(reports.find((r) => r.file === file)?.text, file).to.equal(text);
-    // The matrix page (index.html) is the one file DESIGN.md puts at the top of the report dir.
+    // The matrix page (index.html) is the one file docs/contract.md puts at the top of the report dir.
     const written = reports.map((r) => r.file).filter((f) => !(f in before));
     expect(written.length).to.be.above(0);
     expect(written.filter((f) => !f.startsWith(`well-behaved${path.sep}`) && f !== 'index.html')).to.deep.equal([]);
