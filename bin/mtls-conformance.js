@@ -1,15 +1,19 @@
 #!/usr/bin/env node
-// Entry point: loads the TypeScript CLI through tsx so no build step is needed.
-import { register } from 'tsx/esm/api';
+// Entry point. In a checkout (harness/*.ts present) the TypeScript sources run
+// through tsx, so no build step is needed; the installed package runs the
+// compiled dist/ without a loader.
+import { existsSync } from 'node:fs';
+import { fileURLToPath, URL } from 'node:url';
 
 // A closed pipe (`| head`) ends output quietly instead of with a stack trace.
 process.stdout.on('error', (error) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw error;
 });
-register();
-const { main } = await import('../harness/cli.ts');
-const { reapDescendants } = await import('../harness/processes.ts');
+const fromSource = existsSync(fileURLToPath(new URL('../harness/cli.ts', import.meta.url)));
+if (fromSource) (await import('tsx/esm/api')).register();
+const { main } = fromSource ? await import('../harness/cli.ts') : await import('../dist/harness/cli.js');
+const { reapDescendants } = fromSource ? await import('../harness/processes.ts') : await import('../dist/harness/processes.js');
 const code = await main(process.argv.slice(2));
 // Nothing outlives a run: a server an adapter failed to stop (a start or stop that hung) ends here.
 try {

@@ -38,8 +38,16 @@ export interface BaselineDiff {
   changed: VerdictChange[];
   /** `id TLS v` present now and absent from the baseline. */
   added: string[];
-  /** `id TLS v` present in the baseline and absent now. */
+  /** `id TLS v` present in the baseline and absent now although this run selected it, or gone from the catalogue. */
   removed: string[];
+  /** Case runs of the baseline that this run's selection (--grep, --family, --core, --shard, --tls) left out: not compared. */
+  notSelected?: number;
+}
+
+/** Which case runs the current run selected, and which case ids the catalogue still has. */
+export interface BaselineScope {
+  selected(id: string, tls: string): boolean;
+  known(id: string): boolean;
 }
 
 function bad(file: string, what: string): HarnessError {
@@ -83,7 +91,7 @@ const failing = (v: Verdict): boolean => v === 'fail' || v === 'error' || v === 
 const passing = (v: Verdict): boolean => v === 'pass' || v === 'unexpected-pass';
 
 /** Compares the current results of one server with a baseline. */
-export function compareBaseline(baseline: Baseline, report: Pick<ServerReport, 'server' | 'cases'>): BaselineDiff {
+export function compareBaseline(baseline: Baseline, report: Pick<ServerReport, 'server' | 'cases'>, scope?: BaselineScope): BaselineDiff {
   const key = (c: { id: string; tls: string }): string => `${c.id} TLS ${c.tls}`;
   const before = new Map(baseline.cases.map((c) => [key(c), c]));
   const now = new Map<string, CaseResult>(report.cases.map((c) => [key(c), c]));
@@ -98,7 +106,14 @@ export function compareBaseline(baseline: Baseline, report: Pick<ServerReport, '
     else if (passing(c.verdict) && failing(old.verdict)) diff.newlyPassing.push(change);
     else diff.changed.push(change);
   }
-  for (const k of before.keys()) if (!now.has(k)) diff.removed.push(k);
+  let notSelected = 0;
+  for (const [k, c] of before) {
+    if (now.has(k)) continue;
+    // A case the selection left out is not gone from the suite; one the catalogue no longer has is.
+    if (scope && scope.known(c.id) && !scope.selected(c.id, c.tls)) notSelected += 1;
+    else diff.removed.push(k);
+  }
+  if (notSelected > 0) diff.notSelected = notSelected;
   return diff;
 }
 
@@ -109,13 +124,19 @@ export function isUnchanged(diff: BaselineDiff): boolean {
 
 /** Console lines describing the changes. */
 export function formatBaseline(diff: BaselineDiff): string[] {
-  const head = `  since ${diff.source}${diff.otherServer ? ` (a run of ${diff.otherServer})` : ''}:`;
-  if (isUnchanged(diff)) return [`${head} no change`];
+  const head = `  since ${diff.source}${diff.otherServer ? ` (a run of another server, ${diff.otherServer})` : ''}:`;
+  const left = diff.notSelected ? [`    not compared: ${notSelectedText(diff.notSelected)}`] : [];
+  if (isUnchanged(diff)) return [`${head} no change`, ...left];
   const lines = [head];
   for (const c of diff.newlyFailing) lines.push(`    newly failing: ${c.id} TLS ${c.tls} (${c.before} → ${c.after}): ${c.message}`);
   for (const c of diff.newlyPassing) lines.push(`    newly passing: ${c.id} TLS ${c.tls} (${c.before} → ${c.after})`);
   for (const c of diff.changed) lines.push(`    changed: ${c.id} TLS ${c.tls} (${c.before} → ${c.after})`);
   if (diff.added.length > 0) lines.push(`    added: ${diff.added.join(', ')}`);
   if (diff.removed.length > 0) lines.push(`    removed: ${diff.removed.join(', ')}`);
-  return lines;
+  return [...lines, ...left];
+}
+
+/** `113 case runs of the baseline that this run's selection left out`. */
+export function notSelectedText(n: number): string {
+  return `${n} case run${n === 1 ? '' : 's'} of the baseline that this run's selection left out`;
 }

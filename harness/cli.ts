@@ -1,15 +1,14 @@
-// The command line (DESIGN.md §3): parse, select cases, run them against one or
+// The command line (docs/contract.md, "The command line"): parse, select cases, run them against one or
 // more servers, write reports, print the summary last, exit 0 / 1 / 2.
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import tmp from 'tmp-promise';
 import { CATALOGUE } from '../spec/index.ts';
 import { resolveAdapter } from './adapters.ts';
 import { FAMILIES, type CaseDefinition } from './case.ts';
-import { HarnessError, isHarnessError, messageOf } from './errors.ts';
+import { debugStack, HarnessError, isHarnessError, messageOf } from './errors.ts';
 import { loadExpectations, NO_EXPECTATIONS, staleEntries, type Expectations } from './expectations.ts';
 import { checkOpenssl } from './openssl.ts';
 import { prepareReportDir, summarize, writeMatrix, writeServerReport, type ServerReport, type Summary } from './report.ts';
@@ -20,13 +19,17 @@ import { killDescendantsNow } from './processes.ts';
 import { BUILT_IN_NAMES } from './servers/index.ts';
 import { commandAdapter, parseCapabilities, parseSignal } from './servers/command.ts';
 import { interruptStarts } from './servers/process.ts';
+import { packageRoot } from './package-root.ts';
 import { createProgress, formatResults } from './console.ts';
-import { compareBaseline, loadBaseline, type Baseline } from './baseline.ts';
+import { summaryLines } from './run-summary.ts';
+import { runMerge } from './merge.ts';
+import { compareBaseline, loadBaseline, type Baseline, type BaselineScope } from './baseline.ts';
 import type { ServerAdapter, TlsVersion } from './types.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = packageRoot();
 
 const HELP = `Usage: mtls-conformance [options]
+       mtls-conformance merge <report-dir>... --report-dir <out>   (see merge --help)
 
 Checks the mutual-TLS behaviour of an HTTPS server: every case builds a fresh
 PKI with openssl, starts the server with it, probes it with good, bad and
@@ -38,8 +41,10 @@ Server under test (default: the built-in invoice server):
   --capabilities <list>     with --server-cmd: crl,crl-reload,path-authz,allowlist,log-identity
   --reload-signal <SIG>     with --server-cmd: signal that makes the server re-read its files
   --ready-timeout <time>    with --server-cmd: how long to wait for the port (default 10s)
+  --name <name>             the name reports use for the server ([a-z0-9-]+; default: the adapter's name, cmd-<program>)
 
 Selection:
+  --core                    the five core cases only (marked ★ in --list and the matrix)
   --grep <regex>            cases whose "id title" matches
   --family <name>           one family: ${FAMILIES.join(', ')}
   --tls <1.2|1.3>           one TLS version (default both)
@@ -55,7 +60,8 @@ Results:
   --debug                   stack traces for harness faults
   --help, --version
 
-Time bounds (a hung server gives its case an error verdict; the run goes on):
+Time bounds (a hung server gives its case an error verdict; the run goes on).
+<time> always has a unit: 500ms, 10s, 2m or 1h (a bare number is refused).
   --start-timeout <time>    bound on a server's start (default 15s, or --ready-timeout + 5s)
   --stop-timeout <time>     bound on a server's stop (default 10s)
   --case-timeout <time>     bound on one case under one TLS version (default 30s)
@@ -64,7 +70,14 @@ Time bounds (a hung server gives its case an error verdict; the run goes on):
 
 Exit codes: 0 every case met its expectation; 1 a conformance failure or an
 unexpected pass; 2 the run could not be carried out; 130 / 143 interrupted by
-SIGINT / SIGTERM (servers stopped, temp dirs removed).`;
+SIGINT / SIGTERM (servers stopped, temp dirs removed). An empty --shard (more
+shards than selected cases) exits 0 with a note.
+
+The contract (adapter, flags, exit codes, verdicts, report files) is
+docs/contract.md, in the package (node_modules/mtls-conformance/docs/).`;
+
+/** What the ★ of --list and the matrix means. */
+export const CORE_LEGEND = '★ = core case, one of the five that --core selects (trust, revocation and identity basics every mTLS server must pass)';
 
 /** Default bound on a whole run. */
 const RUN_TIMEOUT_MS = 30 * 60_000;
@@ -79,6 +92,10 @@ export interface CliOptions {
   /** --ready-timeout in milliseconds (with --server-cmd; default 10 s). */
   readyTimeoutMs?: number;
   grep?: string;
+  /** --core: only the cases marked core. */
+  core?: boolean;
+  /** --name: the server's name in reports. */
+  name?: string;
   family?: string;
   tls?: TlsVersion;
   expectations?: string;
@@ -124,6 +141,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         grep: { type: 'string' }, family: { type: 'string' }, tls: { type: 'string' }, expectations: { type: 'string' },
         'report-dir': { type: 'string' }, concurrency: { type: 'string' }, shard: { type: 'string' }, baseline: { type: 'string' },
         'start-timeout': { type: 'string' }, 'stop-timeout': { type: 'string' }, 'case-timeout': { type: 'string' }, 'run-timeout': { type: 'string' }, 'probe-timeout': { type: 'string' }, strict: { type: 'boolean' },
+        core: { type: 'boolean' }, name: { type: 'string' },
         list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }, debug: { type: 'boolean' },
       },
     });
@@ -176,6 +194,12 @@ export function parseCli(argv: readonly string[]): CliOptions {
     if (v.tls !== '1.2' && v.tls !== '1.3') throw usage(`--tls ${JSON.stringify(v.tls)} is not a TLS version the suite runs`, 'use --tls 1.2 or --tls 1.3');
     opts.tls = v.tls;
   }
+  if (v.core === true) opts.core = true;
+  if (v.name !== undefined) {
+    if (!/^[a-z0-9-]+$/.test(v.name)) throw usage(`Expected --name to be a name of [a-z0-9-]+, got ${JSON.stringify(v.name)}`, 'use lower-case letters, digits and hyphens, e.g. --name my-api');
+    if (v.server === 'all') throw usage('--name names one server, but --server all runs every built-in', 'drop --name, or run one server at a time');
+    opts.name = v.name;
+  }
   if (v.expectations !== undefined) opts.expectations = v.expectations;
   if (v.baseline !== undefined) opts.baseline = v.baseline;
   if (v.concurrency !== undefined) {
@@ -201,12 +225,12 @@ export function shardCases<T>(cases: readonly T[], shard: { index: number; count
   return cases.filter((_, i) => i % shard.count === shard.index - 1);
 }
 
-/** The cases --grep and --family select, in catalogue order. */
-export function selectCases(opts: Pick<CliOptions, 'grep' | 'family'>, catalogue: readonly CaseDefinition[] = CATALOGUE): CaseDefinition[] {
+/** The cases --core, --grep and --family select (all of them that are given), in catalogue order. */
+export function selectCases(opts: Pick<CliOptions, 'grep' | 'family' | 'core'>, catalogue: readonly CaseDefinition[] = CATALOGUE): CaseDefinition[] {
   const grep = opts.grep === undefined ? undefined : new RegExp(opts.grep);
-  const selected = catalogue.filter((c) => (opts.family === undefined || c.family === opts.family) && (grep === undefined || grep.test(`${c.id} ${c.title}`)));
+  const selected = catalogue.filter((c) => (opts.core !== true || c.core === true) && (opts.family === undefined || c.family === opts.family) && (grep === undefined || grep.test(`${c.id} ${c.title}`)));
   if (selected.length === 0) {
-    const what = [opts.family && `--family ${opts.family}`, opts.grep !== undefined && `--grep ${JSON.stringify(opts.grep)}`].filter(Boolean).join(' with ');
+    const what = [opts.core === true && '--core', opts.family && `--family ${opts.family}`, opts.grep !== undefined && `--grep ${JSON.stringify(opts.grep)}`].filter(Boolean).join(' with ');
     throw new HarnessError('ERR_MTLS_NO_CASES', `${what} selects no case`, 'run with --list to see the case ids and titles');
   }
   return selected;
@@ -275,6 +299,8 @@ export async function main(argv: readonly string[], out: (line: string) => void 
   tmp.setGracefulCleanup();
   let code: number;
   try {
+    // `merge` joins finished reports: no server, no openssl, no time bounds.
+    if (argv[0] === 'merge') return await runMerge(argv.slice(1), out, err);
     const opts = parseCli(argv);
     debug = opts.debug;
     graceMs = (opts.stopTimeoutMs ?? STOP_TIMEOUT_MS) + 5_000;
@@ -287,10 +313,10 @@ export async function main(argv: readonly string[], out: (line: string) => void 
       // Reported below.
     } else if (isHarnessError(error)) {
       err(`mtls-conformance: ${error.oneLine()}`);
-      if (debug && error.stack) err(error.stack);
+      if (debug) err(debugStack(error));
     } else {
       err(`mtls-conformance: internal error: ${messageOf(error).split('\n')[0] ?? ''}; rerun with --debug and report it`);
-      if (debug && error instanceof Error && error.stack) err(error.stack);
+      if (debug) err(debugStack(error));
     }
   } finally {
     interruptStarts(false);
@@ -310,6 +336,23 @@ export async function main(argv: readonly string[], out: (line: string) => void 
   return code;
 }
 
+/** What a baseline is compared within: the case runs this run selected, and the ids the catalogue has. */
+function baselineScope(cases: readonly CaseDefinition[], tls: TlsVersion | undefined): BaselineScope {
+  const ids = new Set(cases.map((c) => c.id));
+  const known = new Set(CATALOGUE.map((c) => c.id));
+  return { selected: (id, v) => ids.has(id) && (tls === undefined || v === tls), known: (id) => known.has(id) };
+}
+
+/** Why a shard ran nothing. */
+export function emptyShardNote(shard: { index: number; count: number }, selected: number): string {
+  return `shard ${shard.index}/${shard.count} holds none of the ${selected} selected case${selected === 1 ? '' : 's'} (more shards than cases); nothing ran here, the other shards run them all`;
+}
+
+/** The adapter under the name --name gives it (reports, matrix column, baseline matching). */
+function renamed(adapter: ServerAdapter, name: string | undefined): ServerAdapter {
+  return name === undefined ? adapter : { ...adapter, name };
+}
+
 /** Everything after parsing: returns 0 or 1, throws HarnessErrors. */
 async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string) => void): Promise<number> {
   {
@@ -319,10 +362,11 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
       out(pkg.version);
       return 0;
     }
-    const cases = shardCases(selectCases(opts), opts.shard);
+    const selected = selectCases(opts);
+    const cases = shardCases(selected, opts.shard);
     if (opts.list) {
       for (const c of cases) out(`${c.id.padEnd(48)} ${c.severity.padEnd(8)} ${c.core ? '★ ' : ''}${c.title}`);
-      out(`${cases.length} cases`);
+      out(`${cases.length} ${cases.length === 1 ? 'case' : 'cases'}${cases.some((c) => c.core) ? `; ${CORE_LEGEND}` : ''}`);
       return 0;
     }
     await checkOpenssl();
@@ -336,11 +380,11 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
         capabilities: parseCapabilities(opts.capabilities ?? ''),
         ...(opts.reloadSignal !== undefined ? { reloadSignal: parseSignal(opts.reloadSignal) } : {}),
       });
-      adapters.push({ adapter, expectations: await adapterExpectations(opts, adapter, false) });
+      adapters.push({ adapter: renamed(adapter, opts.name), expectations: await adapterExpectations(opts, adapter, false) });
     }
     for (const target of targets) {
       const adapter = await resolveAdapter(target.spec);
-      adapters.push({ adapter, expectations: await adapterExpectations(opts, adapter, target.builtIn) });
+      adapters.push({ adapter: renamed(adapter, opts.name), expectations: await adapterExpectations(opts, adapter, target.builtIn) });
     }
     const baseline: Baseline | undefined = opts.baseline === undefined ? undefined : await loadBaseline(opts.baseline);
     await createReportDir(opts.reportDir);
@@ -374,10 +418,10 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
       const report: ServerReport = {
         server: adapter.name, capabilities: adapter.capabilities, summary: summarize(results),
         staleExpectations: staleEntries(expectations, CATALOGUE.map((c) => c.id)), cases: results,
-        totalMs: Math.round(performance.now() - started), ...(profile ? { tls: profile } : {}),
+        totalMs: Math.round(performance.now() - started), version: pkg.version, ...(opts.shard ? { shard: opts.shard } : {}), ...(profile ? { tls: profile } : {}),
       };
       // One baseline compares with the server it came from, or with the only server of the run.
-      if (baseline && (baseline.server === adapter.name || adapters.length === 1)) report.baseline = compareBaseline(baseline, report);
+      if (baseline && (baseline.server === adapter.name || adapters.length === 1)) report.baseline = compareBaseline(baseline, report, baselineScope(cases, opts.tls));
       await writeServerReport(opts.reportDir, report, { version: pkg.version });
       return report;
     };
@@ -398,11 +442,10 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
       if (report.summary.failed > 0 || report.staleExpectations.length > 0) failed = true;
     }
     await writeMatrix(opts.reportDir, reports);
-    const sum = (k: keyof Summary): number => totals.reduce((n, s) => n + s[k], 0);
-    out(`reports written to ${opts.reportDir}/`);
-    const detail = [sum('warnings') && `${sum('warnings')} warning${sum('warnings') === 1 ? '' : 's'} (policy; --strict fails them)`, sum('expectedFailures') && `${sum('expectedFailures')} known deviations`, sum('notApplicable') && `${sum('notApplicable')} not applicable`, sum('errors') && `${sum('errors')} errors`, sum('unexpectedPasses') && `${sum('unexpectedPasses')} unexpected passes`].filter(Boolean);
-    if (detail.length > 0) out(`(${detail.join(', ')})`);
-    out(`conformance: ${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped`);
+    if (baseline && !reports.some((r) => r.baseline)) out(`note: --baseline ${opts.baseline ?? ''} is a run of ${baseline.server}, which this run did not include; nothing was compared`);
+    // An empty shard is not a failure: the other shards run every selected case (exit 0, reports say so).
+    if (opts.shard && cases.length === 0) out(`note: ${emptyShardNote(opts.shard, selected.length)}`);
+    for (const line of summaryLines(opts.reportDir, totals)) out(line);
     return failed ? 1 : 0;
   }
 }

@@ -12,6 +12,7 @@ export type HarnessErrorCode =
   | 'ERR_MTLS_SERVER_MISSING'
   | 'ERR_MTLS_EXPECTATIONS'
   | 'ERR_MTLS_REPORT_DIR'
+  | 'ERR_MTLS_MERGE'
   | 'ERR_MTLS_NO_CASES'
   | 'ERR_MTLS_INTERRUPTED'
   | 'ERR_MTLS_RUN_TIMEOUT'
@@ -46,4 +47,15 @@ export function isHarnessError(error: unknown): error is HarnessError {
 /** The message of any thrown value. */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The stack of an error and of every error it was caused by: --debug shows where the adapter itself threw. */
+export function debugStack(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e !== undefined && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const text = e instanceof Error ? e.stack ?? `${e.name}: ${e.message}` : messageOf(e);
+    parts.push(depth === 0 ? text : `caused by: ${text}`);
+    if (!(e instanceof Error)) break;
+  }
+  return parts.join('\n');
 }

@@ -1,4 +1,4 @@
-// Expectations files (DESIGN.md §5): case-id globs mapped to the reason a known
+// Expectations files (docs/contract.md, "Expectations files"): case-id globs mapped to the reason a known
 // deviation is accepted.
 import { readFile } from 'node:fs/promises';
 import { HarnessError } from './errors.ts';

@@ -53,3 +53,29 @@ export function namesToken(line: string, name: string): boolean {
 export function recordsAcceptance(line: string, name: string): boolean {
   return /\b(accept(ed)?|allow(ed)?|grant(ed)?|authori[sz]ed|200)\b/i.test(line) && !/\b(refused|forbidden|denied|rejected|40[0-9])\b/i.test(line) && namesToken(line, name);
 }
+
+/** How long a log must stay unchanged after the last response before the case's excerpt is taken. */
+export const LOG_QUIET_MS = 25;
+/** The most a case waits for late log lines after its last response. */
+export const LOG_SETTLE_MAX_MS = 500;
+
+/**
+ * Reads the log once the lines a server writes just after a response are in: polls `logs()` until it
+ * has not grown for `quietMs` since the later of `lastResponseAt` and its last growth, at most `maxMs`.
+ * A case that ended long after its last response costs one read.
+ */
+export async function readSettledLogs(server: Pick<RunningServer, 'logs'>, lastResponseAt: number, quietMs = LOG_QUIET_MS, maxMs = LOG_SETTLE_MAX_MS): Promise<string[]> {
+  const deadline = performance.now() + maxMs;
+  let lines = await server.logs();
+  let changedAt = lastResponseAt;
+  for (;;) {
+    const now = performance.now();
+    const quietUntil = changedAt + quietMs;
+    if (now >= quietUntil || now >= deadline) return lines;
+    // A poll interval bounded by the quiet window and the deadline, not a fixed sleep.
+    await new Promise((r) => setTimeout(r, Math.max(1, Math.min(quietUntil, deadline) - now)));
+    const next = await server.logs();
+    if (next.length !== lines.length) changedAt = performance.now();
+    lines = next;
+  }
+}

@@ -140,7 +140,9 @@ export function shellQuote(arg: string): string {
 
 /** The steps as a bash script that rebuilds the PKI in an empty directory. */
 export function replayScript(steps: readonly ReplayStep[]): string {
-  const lines = ['#!/usr/bin/env bash', 'set -euo pipefail', 'export OPENSSL_CONF=./openssl.cnf'];
+  const lines = ['#!/usr/bin/env bash', 'set -euo pipefail', 'export OPENSSL_CONF=./openssl.cnf',
+    '# openssl\'s key-generation separators ("-----") and config notices are left out; its errors still show',
+    'openssl() { { command openssl "$@" 2>&1 1>&3 3>&- | { grep -v -e \'^-----$\' -e \'^Using configuration from \' || true; } 1>&2; } 3>&1; }'];
   for (const step of steps) {
     if (step.note !== undefined) lines.push(`# ${step.note}`);
     if (step.kind === 'openssl') lines.push(['openssl', ...step.argv].map(shellQuote).join(' '));

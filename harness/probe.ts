@@ -1,6 +1,6 @@
 // The probe client: one TLS connection on loopback presenting a chosen identity
 // (or none), one or more HTTP/1.1 requests on it, every wait bounded, and what
-// happened classified per DESIGN.md §4 with the raw evidence kept.
+// happened classified per docs/contract.md ("Outcomes and verdicts") with the raw evidence kept.
 import { constants as cryptoConstants } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';

@@ -2,9 +2,10 @@
 // per-server report (report.md / report.html) and the cross-server
 // documentation page (docs/conformance.md). Renderers turn it into text.
 import { FAMILIES, type CaseDefinition } from './case.ts';
-import type { BaselineDiff, VerdictChange } from './baseline.ts';
+import { notSelectedText, type BaselineDiff, type VerdictChange } from './baseline.ts';
 import { anchorOf, visible, VERDICT_MARK, VERDICT_WORDS, worstVerdict, type Block, type Doc, type Inline } from './report-document.ts';
 import type { ServerReport } from './report.ts';
+import { relativizeDates } from './report-stable.ts';
 import type { CaseResult, Verdict } from './runner.ts';
 import { FAILING, failsRun } from './verdicts.ts';
 
@@ -118,7 +119,8 @@ function pkiBlocks(withPki: CaseResult, level: 4): Block[] {
       rows: withPki.pki.map((e) => [[{ code: e.name }], [e.subject], [e.issuer === e.name ? 'itself' : e.issuer], [e.summary]]),
     },
     { kind: 'para', text: ['The openssl commands that built it, replayable in an empty directory (private keys are generated there and never shown):'] },
-    { kind: 'details', summary: 'openssl commands (bash)', blocks: [{ kind: 'code', lang: 'bash', text: withPki.replay }] },
+    // Dates relative to when the script runs: a replay a day later still builds an unexpired CRL.
+    { kind: 'details', summary: 'openssl commands (bash)', blocks: [{ kind: 'code', lang: 'bash', text: relativizeDates(withPki.replay, withPki.startedAt, { exact: true }) }] },
   ];
 }
 
@@ -139,9 +141,18 @@ export function chainFileCommands(pki: CaseResult['pki'], commands: readonly str
   });
 }
 
+/** What the server was started with, as files of the replay script: followed literally, the probes behave as they did. */
+export function serverFilesText(replay: string): Inline[] {
+  const cert = replay.includes('> server.chain.pem') ? 'server.chain.pem' : 'server.pem';
+  const files: Inline[] = ['Start the server with ', { code: cert }, ', ', { code: 'server.key' }, ', the client CAs in ', { code: 'client-ca.pem' }];
+  if (replay.includes('> crl-bundle.pem')) files.push(' and the CRLs in ', { code: 'crl-bundle.pem' }, ' (without them the revoked client is served)');
+  return files;
+}
+
 function probeBlocks(group: readonly CaseResult[]): Block[] {
   const items: Block[] = [];
   const pki = group.find((r) => r.pki.length > 0)?.pki ?? [];
+  const replay = group.find((r) => r.pki.length > 0)?.replay ?? '';
   const chains = chainFileCommands(pki, group.flatMap((r) => r.checks.map((c) => c.command ?? '')));
   if (chains.length > 0) items.push({ kind: 'code', lang: 'bash', text: `# the certificate chains the clients present\n${chains.join('\n')}\n` });
   for (const r of group) {
@@ -153,7 +164,7 @@ function probeBlocks(group: readonly CaseResult[]): Block[] {
   if (items.length === 0) return [];
   return [
     { kind: 'heading', level: 4, text: ['Reproduce the probe'] },
-    { kind: 'para', text: ['Start the server with ', { code: 'server.pem' }, ', ', { code: 'server.key' }, ' and the client CAs in ', { code: 'client-ca.pem' }, ' from the script above, set ', { code: 'PORT' }, ' to its port and run, in the same directory:'] },
+    { kind: 'para', text: [...serverFilesText(replay), ' from the script above, set ', { code: 'PORT' }, ' to its port and run, in the same directory:'] },
     ...items,
   ];
 }
@@ -186,7 +197,8 @@ function baselineBlocks(diff: BaselineDiff): Block[] {
   const change = (c: VerdictChange): Inline[] => [{ link: `#${anchorOf(c.id)}`, text: [{ code: c.id }] }, ` TLS ${c.tls}: ${VERDICT_WORDS[c.before]} → ${VERDICT_WORDS[c.after]} — ${c.message}`];
   const blocks: Block[] = [
     { kind: 'heading', level: 2, text: ['Changes since the baseline'], id: 'changes-since-the-baseline' },
-    { kind: 'para', text: ['Compared with ', { code: diff.source }, diff.otherServer ? `, a run of ${diff.otherServer}.` : '.'] },
+    { kind: 'para', text: ['Compared with ', { code: diff.source }, diff.otherServer ? `, a run of another server, ${diff.otherServer}.` : '.',
+      ...(diff.notSelected ? [` Not compared: ${notSelectedText(diff.notSelected)}.`] : [])] },
   ];
   const section = (title: string, items: Inline[][]): void => {
     blocks.push({ kind: 'para', text: [{ strong: `${title} (${items.length})` }] });
@@ -202,7 +214,7 @@ function baselineBlocks(diff: BaselineDiff): Block[] {
 
 /** What the server speaks, as learnt before its cases ran. */
 function tlsSentence(tls: NonNullable<ServerReport['tls']>): string {
-  const refused = (Object.entries(tls.refused) as [string, string][]).map(([v, why]) => `TLS ${v}: ${why}`);
+  const refused = Object.entries(tls.refused).map(([v, why]) => `TLS ${v}: ${why ?? 'refused'}`);
   const served = tls.versions.length > 0 ? `TLS versions under which it served a valid client before the cases ran: ${tls.versions.map((v) => `TLS ${v}`).join(', ')}.` : 'It served a valid client under no TLS version before the cases ran.';
   return `${served}${refused.length > 0 ? ` Refused the valid client — ${refused.join('; ')}.` : ''}${tls.cause ? ` ${tls.cause}.` : ''}`;
 }
@@ -218,6 +230,12 @@ export function buildServerDoc(report: ServerReport, opts: ServerDocOptions): Do
     { kind: 'para', text: [`Capabilities declared: ${caps}. Totals: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped (${s.notApplicable} not applicable, ${s.expectedFailures} known deviations, ${s.warnings} warnings).`] },
   ];
   if (report.tls) blocks.push({ kind: 'para', text: [tlsSentence(report.tls)] });
+  if (report.shard) {
+    const { index, count } = report.shard;
+    blocks.push({ kind: 'para', text: [`This report holds shard ${index}/${count} of the selected cases (`, { code: `--shard ${index}/${count}` }, '); ', { code: 'mtls-conformance merge' }, ' joins the shards into one report.',
+      ...(report.cases.length === 0 ? [' This shard holds no case: there were more shards than selected cases, and the other shards ran them all.'] : [])] });
+  }
+  if (report.mergedFrom) blocks.push({ kind: 'para', text: [`Merged from ${report.mergedFrom.length} report${report.mergedFrom.length === 1 ? '' : 's'}: `, ...report.mergedFrom.flatMap((d, i): Inline[] => [...(i > 0 ? [', '] : []), { code: d }]), '.'] });
   if (report.staleExpectations.length > 0) {
     blocks.push({ kind: 'para', text: [{ strong: 'Stale expectations:' }, ` these entries of the expectations file match no case — remove them: ${report.staleExpectations.join(', ')}.`] });
   }

@@ -19,7 +19,7 @@ const VERDICT_CSS = `
 const BASE_CSS = `
 *{box-sizing:border-box}body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1200px;padding:1rem 1.5rem;color:#1d1d1f}
 h1{font-size:1.6rem}h2{margin-top:2rem;border-bottom:1px solid #ddd}h3{margin-top:1.6rem}h4{margin-bottom:.3rem}
-code,pre{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
+code,pre{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;white-space:pre-wrap;overflow-wrap:break-word}pre .w{white-space:nowrap}
 table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top;text-align:left}th{background:#f3f3f3}
 td.num{text-align:right}a{color:#0b57d0}:target{outline:3px solid #f9a825;outline-offset:4px}
 .verdict{padding:0 .3rem;border-radius:3px;white-space:nowrap}
@@ -36,6 +36,11 @@ function renderInlines(inlines: readonly Inline[]): string {
   }).join('');
 }
 
+/** Keeps each word of a curl command on one line: a wrap falls between words, never after the hyphen of `--path-as-is`; copying still gives the command. */
+function keepWords(html: string): string {
+  return html.split('\n').map((line) => (line.startsWith('curl ') ? line.replace(/\S+/g, (word) => `<span class="w">${word}</span>`) : line)).join('\n');
+}
+
 function renderBlock(block: Block): string {
   switch (block.kind) {
     case 'heading': return `<h${block.level}${block.id === undefined ? '' : ` id="${escapeHtml(block.id)}"`}>${renderInlines(block.text)}</h${block.level}>`;
@@ -46,7 +51,7 @@ function renderBlock(block: Block): string {
       return `<table><thead><tr>${block.head.map((c, i) => cell('th', c, i)).join('')}</tr></thead><tbody>\n${
         block.rows.map((r) => `<tr>${r.map((c, i) => cell('td', c, i)).join('')}</tr>`).join('\n')}\n</tbody></table>`;
     }
-    case 'code': return `<pre><code${block.lang ? ` class="language-${escapeHtml(block.lang)}"` : ''}>${escapePre(block.text.replace(/\n$/, ''))}</code></pre>`;
+    case 'code': return `<pre><code${block.lang ? ` class="language-${escapeHtml(block.lang)}"` : ''}>${block.lang === 'bash' ? keepWords(escapePre(block.text.replace(/\n$/, ''))) : escapePre(block.text.replace(/\n$/, ''))}</code></pre>`;
     // No Mermaid runtime offline: the page shows the chain as text.
     case 'mermaid': return `<pre class="chain">${escapePre(block.fallback)}</pre>`;
     case 'details': return `<details><summary>${escapeHtml(block.summary)}</summary>\n${block.blocks.map(renderBlock).join('\n')}\n</details>`;
@@ -136,7 +141,7 @@ export function renderMatrix(reports: readonly ServerReport[], opts: MatrixOptio
   const legend = (Object.keys(VERDICT_WORDS) as Verdict[]).map((v) => `<span class="verdict v-${v}">${VERDICT_MARK[v]} ${VERDICT_WORDS[v]}</span>`).join(' ');
   const title = opts.title ?? 'mTLS conformance matrix';
   const html = `<h1>${escapeHtml(title)}</h1>
-${opts.intro ? `<p>${escapeHtml(opts.intro)}</p>\n` : ''}<p>Cases down, servers across. Each cell is the verdict of that case on that server (the worse one when TLS 1.2 and 1.3 differ); it links to the case's section of that server's report, and hovering shows what was observed. ${legend}</p>
+${opts.intro ? `<p>${escapeHtml(opts.intro)}</p>\n` : ''}<p>Cases down, servers across. Each cell is the verdict of that case on that server (the worse one when TLS 1.2 and 1.3 differ); it links to the case's section of that server's report, and hovering shows what was observed. ★ marks a core case, one of the five that <code>--core</code> runs. ${legend}</p>
 <form class="no-print filters" onsubmit="return false">
 <label>Family <select id="filter-family"><option value="">all</option>${families.map(option).join('')}</select></label>
 <label>Severity <select id="filter-severity"><option value="">all</option>${SEVERITIES.map(option).join('')}</select></label>

@@ -6,6 +6,9 @@ import os from 'node:os';
 import type { ServerReport } from './report.ts';
 import type { CaseResult } from './runner.ts';
 
+/** The line of a relative replay script that takes the time it runs. */
+const T0_LINE = 'T0=$(date +%s)';
+
 /** Snaps an offset in seconds to whole minutes when it is close to one (the build runs a moment after the case starts). */
 function snapOffset(seconds: number): number {
   const minutes = Math.round(seconds / 60) * 60;
@@ -18,12 +21,17 @@ function parseAsn1(digits: string, twoDigitYear: boolean): number {
   return Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 1, h ?? 0, mi ?? 0, s ?? 0);
 }
 
-/** Replaces the absolute dates of a replay script with expressions relative to the time it runs. */
-export function relativizeDates(replay: string, startedAt: string): string {
+/**
+ * Replaces the absolute dates of a replay script with expressions relative to the time it runs, so a
+ * replay a day later still builds an unexpired CRL. `exact` keeps offsets to the second (report.md);
+ * otherwise they snap to whole minutes (stable docs). A script already made relative is left as it is.
+ */
+export function relativizeDates(replay: string, startedAt: string, opts: { exact?: boolean } = {}): string {
   const start = Date.parse(startedAt);
-  if (!replay || Number.isNaN(start)) return replay;
+  if (!replay || Number.isNaN(start) || replay.includes(T0_LINE)) return replay;
   const expr = (digits: string, twoDigitYear: boolean): string => {
-    const offset = snapOffset((parseAsn1(digits, twoDigitYear) - start) / 1000);
+    const seconds = (parseAsn1(digits, twoDigitYear) - start) / 1000;
+    const offset = opts.exact === true ? Math.round(seconds) : snapOffset(seconds);
     const sign = offset < 0 ? '-' : '+';
     return `$(date -u -d @$((T0 ${sign} ${Math.abs(offset)})) +%${twoDigitYear ? 'y' : 'Y'}%m%d%H%M%SZ)`;
   };
@@ -39,7 +47,7 @@ export function relativizeDates(replay: string, startedAt: string): string {
   const lines = replaceDates(out).split('\n');
   if (!lines.some((l) => l.includes('$((T0 '))) return replay;
   const at = lines.findIndex((l) => l.startsWith('set -'));
-  lines.splice(at + 1, 0, '# dates are relative to now, as when the suite built this PKI', 'T0=$(date +%s)');
+  lines.splice(at + 1, 0, '# dates are relative to now, as when the suite built this PKI', T0_LINE);
   return lines.join('\n');
 }
 

@@ -1,4 +1,4 @@
-// Report files (DESIGN.md §6). Every writer works from CaseResults; private keys
+// Report files (docs/contract.md, "Report files"). Every writer works from CaseResults; private keys
 // never reach them (the PKI appears as summaries and replay commands only).
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { anchorOf } from './report-document.ts';
 import { renderHtml, renderMatrix } from './report-html.ts';
 import { renderJunit } from './report-junit.ts';
 import { renderMarkdown } from './report-markdown.ts';
+import { readReportDir } from './report-read.ts';
 import type { CaseResult, ServerProfile } from './runner.ts';
 import type { Capability } from './types.ts';
 import { failsRun, SKIPPED } from './verdicts.ts';
@@ -41,6 +42,12 @@ export interface ServerReport {
   baseline?: BaselineDiff;
   /** The TLS versions it served a valid client on, learnt before its cases ran. */
   tls?: ServerProfile;
+  /** The mtls-conformance version that ran it (merge refuses to join runs of different versions). */
+  version?: string;
+  /** The --shard slice this report holds, when the run was sharded. */
+  shard?: { index: number; count: number };
+  /** Reports a merge joined into this one: their directories, as given to merge. */
+  mergedFrom?: string[];
 }
 
 /** Counts verdicts: failed = the verdicts that fail a run (fail, error, unexpected-pass); skipped = not-applicable, expected-fail, warning. */
@@ -104,10 +111,11 @@ export async function writeServerReport(dir: string, report: ServerReport, opts:
   return written;
 }
 
-/** Writes `<dir>/index.html`, the matrix of every server of the run; returns its path. */
+/** Writes `<dir>/index.html`, the matrix of this run's servers and of every other server report already in `dir`; returns its path. */
 export async function writeMatrix(dir: string, reports: readonly ServerReport[]): Promise<string> {
   const file = path.join(dir, 'index.html');
-  await writeFile(file, renderMatrix(reports, {
+  const others = (await readReportDir(dir)).filter((r) => !reports.some((mine) => mine.server === r.report.server)).map((r) => r.report);
+  await writeFile(file, renderMatrix([...reports, ...others], {
     href: (server, id) => `${encodeURIComponent(server)}/report.html#${anchorOf(id)}`,
     serverHref: (server) => `${encodeURIComponent(server)}/report.html`,
   }));

@@ -9,7 +9,7 @@ import tmp from 'tmp-promise';
 import type { CaseContext, CaseDefinition, Check, Level, SetupOverrides, TlsLabel } from './case.ts';
 import { HarnessError, isHarnessError, messageOf } from './errors.ts';
 import { expectedFailure, type Expectations, NO_EXPECTATIONS } from './expectations.ts';
-import { waitForLog } from './logs.ts';
+import { readSettledLogs, waitForLog } from './logs.ts';
 import { leaseKeys } from './key-pool.ts';
 import { replayScript, shellQuote } from './openssl.ts';
 import { PkiBuilder, type BuiltPki } from './pki.ts';
@@ -190,6 +190,9 @@ interface StartTally {
   ok: number;
   failed: number;
   first: string | undefined;
+  /** The first failure itself (the adapter's own error, for --debug) and the advice that fits it. */
+  firstCause?: unknown;
+  firstHint?: string;
   limit: number;
 }
 
@@ -470,6 +473,8 @@ export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRu
   let pki: BuiltPki | undefined;
   let server: RunningServer | undefined;
   let logLines: string[] = [];
+  /** When the case's last probe came back: late log lines are waited for from there. */
+  let lastResponseAt = 0;
   let failure: string | undefined;
   const startTimeout = opts.startTimeoutMs ?? START_TIMEOUT_MS;
   const stopTimeout = opts.stopTimeoutMs ?? STOP_TIMEOUT_MS;
@@ -533,6 +538,7 @@ export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRu
         }
         enter(`waiting for ${client === null ? 'a probe without a certificate' : `a probe with client '${client}'`} against 127.0.0.1:${running.port} (TLS ${extra.tls ?? tls})`);
         const result = await probe({ port: running.port, tls, serverCa, canary: setup.canary, timeoutMs: opts.probeTimeoutMs ?? PROBE_TIMEOUT_MS, ...(identity ? { identity } : {}), ...extra });
+        lastResponseAt = performance.now();
         const here = (extra.port === undefined || extra.port === running.port) && (extra.tls ?? tls) === tls;
         if (here && result.observations.some((o) => o.outcome === 'accepted')) servedHere = true;
         if (!here) for (const o of result.observations) elsewhere.add(o);
@@ -571,7 +577,7 @@ export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRu
         enter(`waiting for a log line ${describe}`);
         const found = await waitForLog(running, match);
         enter('judging the case');
-        checks.push({ label: what, expected: 'log', ok: found.line !== undefined, observed: found.line !== undefined ? `logged: ${found.line}` : `no log line ${describe} among ${found.lines.length} lines` });
+        checks.push({ label: what, expected: 'log', ok: found.line !== undefined, observed: found.line !== undefined ? `logged: ${found.line}` : `no log line ${describe} among ${found.lines.length} line${found.lines.length === 1 ? '' : 's'}` });
         return found.line;
       },
       check: (c) => { checks.push(c); },
@@ -631,7 +637,8 @@ export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRu
     throw fatal;
   }
   try {
-    if (server) logLines = await within(server.logs(), 2_000, () => new Error('logs() did not answer within 2000 ms'));
+    // Lines a server writes just after its response (an access log, a pipe) are waited for, briefly.
+    if (server) logLines = await within(readSettledLogs(server, lastResponseAt), 2_000, () => new Error('logs() did not answer within 2000 ms'));
   } catch (error) {
     failure ??= messageOf(error);
   }
@@ -667,12 +674,22 @@ function isListening(port: number, holdMs = 250, connectMs = 1_000): Promise<boo
 
 /** A start that failed or hung: the case's error, or the end of the run when the server has never started. */
 class StartFailure extends Error {}
+/** A start that did not resolve within its bound. */
+class StartTimeout extends StartFailure {}
+
+/** The advice that fits a failed start: a bound to raise only when the start ran out of time. */
+function startHint(error: unknown, ms: number): string {
+  if (error instanceof StartTimeout) return `check that it starts and listens on 127.0.0.1 (try it with --grep valid-client --debug), or raise --start-timeout (now ${ms} ms)`;
+  if (isHarnessError(error) && error.hint !== undefined) return error.hint;
+  if (error instanceof StartFailure) return 'resolve start(setup) to { port, logs(), stop() } once the server listens';
+  return 'fix the adapter\'s start() (rerun with --debug to see where it threw)';
+}
 
 /** Waits for a server to start, bounded; checks what start() resolved to. */
 async function startWithin(starting: Promise<RunningServer>, name: string, ms: number, signal: AbortSignal, starts: StartTally | undefined): Promise<RunningServer> {
   const begun = performance.now();
   try {
-    const running = await within(starting, ms, () => new StartFailure(`server ${name} did not start within ${ms} ms: start() never resolved`), signal);
+    const running = await within(starting, ms, () => new StartTimeout(`server ${name} did not start within ${ms} ms: start() never resolved`), signal);
     const shape = running as Partial<RunningServer> | null | undefined;
     if (typeof shape !== 'object' || shape === null || typeof shape.port !== 'number' || !Number.isInteger(shape.port) || shape.port <= 0 || shape.port > 65535
       || typeof shape.stop !== 'function' || typeof shape.logs !== 'function') {
@@ -684,16 +701,21 @@ async function startWithin(starting: Promise<RunningServer>, name: string, ms: n
   } catch (error) {
     if (error instanceof Interrupted || error instanceof CaseTimeout) throw error;
     const why = error instanceof StartFailure ? error.message
-      : isHarnessError(error) ? error.oneLine()
+      : isHarnessError(error) ? error.message
         : `server ${name} failed to start after ${Math.round(performance.now() - begun)} ms: ${messageOf(error).split('\n')[0] ?? ''}`;
     if (starts) {
       starts.failed += 1;
-      starts.first ??= why;
-      if (starts.ok === 0 && (starts.failed >= starts.limit || isHarnessError(error))) {
-        throw new HarnessError('ERR_MTLS_ADAPTER_START', `server ${name} never started: ${starts.first}`, 'check that it starts and listens on 127.0.0.1 (try it with --grep valid-client --debug), or raise --start-timeout');
+      if (starts.first === undefined) {
+        starts.first = why;
+        starts.firstCause = error;
+        starts.firstHint = startHint(error, ms);
+      }
+      // A start that ran out its bound before any start succeeded ends the run now: another try would double the wait.
+      if (starts.ok === 0 && (starts.failed >= starts.limit || isHarnessError(error) || error instanceof StartTimeout)) {
+        throw new HarnessError('ERR_MTLS_ADAPTER_START', `server ${name} never started: ${starts.first}`, starts.firstHint, { cause: starts.firstCause });
       }
     }
-    throw new StartFailure(why);
+    throw new StartFailure(isHarnessError(error) ? error.oneLine() : why);
   }
 }
 

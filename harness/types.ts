@@ -1,4 +1,4 @@
-// The public contract (DESIGN.md §2 and §4): what an adapter implements and
+// The public contract (docs/contract.md: the server adapter, outcomes): what an adapter implements and
 // what a probe observes. Exported from the package entry point.
 
 /** What a server under test can do beyond required client authentication. */
@@ -95,7 +95,7 @@ export interface ResourceSample {
 export type TlsVersion = '1.2' | '1.3';
 
 /**
- * The classified result of one probe (DESIGN.md §4). 'dropped': the handshake completed and the request was
+ * The classified result of one probe (docs/contract.md, "Outcomes and verdicts"). 'dropped': the handshake completed and the request was
  * sent, then the server ended the connection without any response — nobody refused the client at the TLS or
  * HTTP layer (a request handler that died, typically); it is neither a refusal nor a service.
  */

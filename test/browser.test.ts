@@ -97,6 +97,53 @@ describe('the matrix page in chromium', function () {
     expect(problems).to.deep.equal([]);
   });
 
+  it('wraps long curl commands in report.html between words, never inside one', async function () {
+    await page.setViewportSize({ width: 560, height: 900 });
+    try {
+      await page.goto(pathToFileURL(path.join(run.dir, 'invoice', 'report.html')).href);
+      // Every visual line break inside a curl command: the character before it (or at it) must be a space.
+      // The page script runs in the browser (the test's TypeScript has no DOM types).
+      const splits = await page.evaluate<{ found: string[]; wrapped: number }>(`(() => {
+        const found = [];
+        let wrapped = 0;
+        for (const code of Array.from(document.querySelectorAll('pre code'))) {
+          if (!(code.textContent || '').includes('\\ncurl ')) continue;
+          const details = code.closest('details');
+          if (details) details.open = true;
+          const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+          const chars = [];
+          for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+            const t = n;
+            for (let i = 0; i < t.data.length; i++) chars.push({ node: t, i, ch: t.data.charAt(i) });
+          }
+          const range = document.createRange();
+          let top;
+          let curl = false;
+          for (let k = 0; k < chars.length; k++) {
+            const c = chars[k];
+            if (k === 0 || chars[k - 1].ch === '\\n') curl = chars.slice(k, k + 5).map((x) => x.ch).join('') === 'curl ';
+            if (c.ch === '\\n') { top = undefined; continue; }
+            range.setStart(c.node, c.i);
+            range.setEnd(c.node, c.i + 1);
+            const rect = range.getClientRects()[0];
+            if (!rect) continue;
+            if (curl && top !== undefined && rect.top > top + 1) {
+              wrapped += 1;
+              const before = (chars[k - 1] || { ch: ' ' }).ch;
+              if (!/\\s/.test(before) && !/\\s/.test(c.ch)) found.push(chars.slice(Math.max(0, k - 12), k).map((x) => x.ch).join('') + '|' + chars.slice(k, k + 12).map((x) => x.ch).join(''));
+            }
+            top = rect.top;
+          }
+        }
+        return { found, wrapped };
+      })()`);
+      expect(splits.wrapped, 'the viewport is narrow enough to wrap some commands').to.be.above(0);
+      expect(splits.found).to.deep.equal([]);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 720 });
+    }
+  });
+
   it('shows the committed docs matrix with every catalogue case and built-in server, linking into conformance.html', async function () {
     const docs = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'docs');
     await page.goto(pathToFileURL(path.join(docs, 'index.html')).href);

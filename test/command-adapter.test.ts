@@ -51,7 +51,9 @@ describe('command adapter (--server-cmd)', function () {
   });
 
   it('parses durations with a unit and refuses bare numbers', function () {
-    expect([parseDuration('ready-timeout', '10s'), parseDuration('ready-timeout', '500ms'), parseDuration('ready-timeout', '1.5s'), parseDuration('ready-timeout', '2m'), parseDuration('ready-timeout', '10')]).to.deep.equal([10_000, 500, 1_500, 120_000, 10_000]);
+    expect([parseDuration('ready-timeout', '10s'), parseDuration('ready-timeout', '500ms'), parseDuration('ready-timeout', '1.5s'), parseDuration('ready-timeout', '2m')]).to.deep.equal([10_000, 500, 1_500, 120_000]);
+    // A bare number is refused like any other malformed duration: its unit would be a guess.
+    expect(() => parseDuration('case-timeout', '5')).to.throw(/Expected --case-timeout to be a duration with a unit, got "5"/);
     for (const bad of ['0s', '-1s', '25h', 'soon']) expect(() => parseDuration('ready-timeout', bad), bad).to.throw(/Expected --ready-timeout to be a duration/);
   });
 
@@ -84,6 +86,18 @@ describe('command adapter (--server-cmd)', function () {
     expect(run.code).to.equal(2);
     expect(run.err[0]).to.match(/did not listen on 127\.0\.0\.1:\d+ within 300 ms; it printed nothing; it must listen on \{host\}:\{port\}/);
     expect(await processesWith('31.4159')).to.deep.equal([]);
+  });
+
+  it('runs a server that opens /dev/stderr and /dev/stdout by path (nginx, container-style logs) through the core cases', async function () {
+    this.timeout(120_000);
+    const command = 'test/fixtures/servers/nginx-stdio.sh {host} {port} {dir} {cert} {key} {ca} {crl} {canary}';
+    const adapter = commandAdapter({ command, capabilities: ['crl', 'log-identity'], readyTimeoutMs: 10_000 });
+    const results = await runCases({ adapter, cases: CATALOGUE.filter((c) => c.core === true) });
+    expect(results.map((r) => `${r.id} ${r.tls} ${r.verdict}`)).to.deep.equal(results.map((r) => `${r.id} ${r.tls} pass`));
+    const logged = results.find((r) => r.id === 'identity::cn-logged')?.evidence.logExcerpt ?? [];
+    // Both by-path streams arrive: the error log's start-up notices and the access log's request line.
+    expect(logged.some((l) => /\[notice\] .*nginx\//.test(l)), logged.join('\n')).to.equal(true);
+    expect(logged.some((l) => /"GET \/ HTTP\/1\.1" 200 verify=SUCCESS dn="CN=/.test(l)), logged.join('\n')).to.equal(true);
   });
 
   it('kills the whole process group on stop, background children included', async function () {

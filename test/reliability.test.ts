@@ -43,8 +43,10 @@ const SCENARIOS = {
   passes: { adapter: 'well-behaved', args: ONE, userFiles: { 'notes.txt': 'mine\n', 'well-behaved/notes.txt': 'also mine\n', 'archive/2025/report.json': '{}\n' } },
   fails: { adapter: 'serves-anyone', args: ['--grep', 'trust::wrong-ca', '--tls', '1.3'] },
   throwsInStart: { adapter: 'throws-in-start', args: ONE },
+  throwsInStartDebug: { adapter: 'throws-in-start', args: [...ONE, '--debug'] },
   hangsInStart: { adapter: 'hangs-in-start', args: [...ONE, '--start-timeout', '500ms'] },
   hangsInFirstStart: { adapter: 'hangs-in-first-start', args: ['--grep', 'trust::valid-client', '--concurrency', '1', '--start-timeout', '500ms'] },
+  hangsInLaterStart: { adapter: 'hangs-in-a-later-start', args: ['--grep', 'trust::(valid-client|wrong-ca)', '--concurrency', '1', '--start-timeout', '500ms'] },
   hangsInStop: { adapter: 'hangs-in-stop', args: [...ONE, '--stop-timeout', '500ms'] },
   crashes: { adapter: 'crashes-mid-case', args: ONE },
   sigintInStart: { adapter: 'hangs-in-start', args: ONE, options: { interrupt: { event: 'listening', signal: 'SIGINT' } } },
@@ -99,7 +101,7 @@ describe('nothing outlives a run', function () {
     const { reports } = await outcome('passes');
     const before = SCENARIOS.passes.userFiles;
     for (const [file, text] of Object.entries(before)) expect(reports.find((r) => r.file === file)?.text, file).to.equal(text);
-    // The matrix page (index.html) is the one file DESIGN.md puts at the top of the report dir.
+    // The matrix page (index.html) is the one file docs/contract.md puts at the top of the report dir.
     const written = reports.map((r) => r.file).filter((f) => !(f in before));
     expect(written.length).to.be.above(0);
     expect(written.filter((f) => !f.startsWith(`well-behaved${path.sep}`) && f !== 'index.html')).to.deep.equal([]);
@@ -128,12 +130,27 @@ describe('nothing outlives a run', function () {
     expectNothingLeft(run);
   });
 
-  it('gives a start that hangs once an error verdict and goes on with the next case', async function () {
+  it('ends the run after one bound when the first start hangs, not after a second try', async function () {
     const { run } = await outcome('hangsInFirstStart');
-    expect(run.exitCode, run.stderr).to.equal(1);
-    expect(run.stdout).to.match(/! .*TLS 1\.2: error: server hangs-in-first-start did not start within 500 ms: start\(\) never resolved/);
-    expect(run.stdout).to.match(/✓ .*TLS 1\.3: served/);
+    expect(run.exitCode, run.stdout).to.equal(2);
+    expect(run.stderr).to.match(/never started: server hangs-in-first-start did not start within 500 ms: start\(\) never resolved; .*raise --start-timeout \(now 500 ms\)/);
+    expect(run.events.filter((e) => e.event === 'start')).to.have.length(1);
     expectNothingLeft(run);
+  });
+
+  it('gives a start that hangs after a server has started an error verdict and goes on with the next case', async function () {
+    const { run } = await outcome('hangsInLaterStart');
+    expect(run.exitCode, run.stderr).to.equal(1);
+    expect(run.stdout).to.match(/! .*TLS 1\.3: error: server hangs-in-a-later-start did not start within 500 ms: start\(\) never resolved/);
+    expect(run.stdout).to.match(/✓ refuses a client signed by another company's CA — TLS 1\.3/);
+    expectNothingLeft(run);
+  });
+
+  it('gives advice that fits a start that threw, and shows where the adapter threw under --debug', async function () {
+    const { run } = await outcome('throwsInStartDebug');
+    expect(run.exitCode).to.equal(2);
+    expect(run.stderr).to.not.match(/raise --start-timeout/);
+    expect(run.stderr).to.match(/\ncaused by: Error: config check failed[^\n]*\n\s+at [^\n]*test\/fixtures\/child-server\.ts:\d+/);
   });
 
   it('gives a stop that hangs an error verdict and still ends its server', async function () {

@@ -88,7 +88,27 @@ describe('console output and --baseline', function () {
       expect(md).to.include('## Changes since the baseline');
       expect(md).to.match(/\*\*Newly passing \(2\)\*\*\n\n- \[`trust::wrong-ca`\]\(#trust--wrong-ca\) TLS 1\.2: fail → pass/);
       expect(md).to.include('- `trust::missing-cert TLS 1.3`');
-      expect(md).to.include('- `revocation::revoked-leaf TLS 1.2`');
+      // Cases --grep left out are not compared, and not "removed".
+      expect(md).to.not.include('- `revocation::revoked-leaf TLS 1.2`');
+      expect(md).to.match(/Not compared: \d+ case runs of the baseline that this run's selection left out\./);
+      expect(out).to.satisfy((lines: string[]) => lines.some((l) => /^ {4}not compared: \d+ case runs of the baseline that this run's selection left out$/.test(l)));
+      expect(out.join('\n')).to.not.match(/removed: .*revocation::revoked-leaf/);
+    }, { unsafeCleanup: true });
+  });
+
+  it('says when the baseline is a run of another server, or of none this run included', async function () {
+    this.timeout(30_000);
+    await tmp.withDir(async ({ path: dir }) => {
+      const report = JSON.parse(await readFile(path.join(run.dir, 'invoice', 'report.json'), 'utf8')) as { server: string };
+      report.server = 'nginx';
+      const baseline = path.join(dir, 'nginx.json');
+      await writeFile(baseline, JSON.stringify(report));
+      const one = await runCli(['--grep', '^trust::valid-client', '--tls', '1.3', '--report-dir', path.join(dir, 'reports'), '--baseline', baseline]);
+      expect(one.out).to.include('  since nginx.json (a run of another server, nginx): no change');
+      report.server = 'retired-server';
+      await writeFile(baseline, JSON.stringify(report));
+      const all = await runCli(['--server', 'all', '--grep', '^trust::valid-client', '--tls', '1.3', '--report-dir', path.join(dir, 'reports'), '--baseline', baseline]);
+      expect(all.out).to.include(`note: --baseline ${baseline} is a run of retired-server, which this run did not include; nothing was compared`);
     }, { unsafeCleanup: true });
   });
 

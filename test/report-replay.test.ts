@@ -75,6 +75,25 @@ describe('replayable recipes in report.md', function () {
     run = await reportRun();
   });
 
+  it('replays without stray openssl output, with CRL dates relative to when it runs, and says to start the server with the CRLs', async function () {
+    const md = await readFile(path.join(run.dir, 'invoice', 'report.md'), 'utf8');
+    const [replay] = bashBlocks(md, 'revocation::revoked-leaf');
+    if (replay === undefined) throw new Error('no replay script for revocation::revoked-leaf');
+    expect(replay).to.not.match(/(?<![0-9A-Za-z])\d{12}(?:\d\d)?Z(?![0-9A-Za-z])/);
+    const section = md.slice(md.indexOf('<a id="revocation--revoked-leaf"></a>'));
+    expect(section).to.match(/Start the server with `server\.pem`, `server\.key`, the client CAs in `client-ca\.pem` and the CRLs in `crl-bundle\.pem`/);
+    await tmp.withDir(async ({ path: dir }) => {
+      // Two days from now, as `date +%s` tells the script: absolute dates would give a CRL that expired a day ago.
+      await writeFile(path.join(dir, 'date'), '#!/bin/sh\nif [ "$1" = "+%s" ]; then echo $(( $(/bin/date +%s) + 172800 )); else exec /bin/date "$@"; fi\n', { mode: 0o755 });
+      await writeFile(path.join(dir, 'replay.sh'), replay);
+      const replayed = await execa('bash', ['replay.sh'], { cwd: dir, timeout: 30_000, env: { PATH: `${dir}:${process.env.PATH ?? ''}` } });
+      expect(replayed.stdout + replayed.stderr).to.equal('');
+      const next = await execa('openssl', ['crl', '-in', 'crl-bundle.pem', '-noout', '-nextupdate'], { cwd: dir, timeout: 10_000 });
+      const nextUpdate = Date.parse(next.stdout.replace(/^nextUpdate=/, ''));
+      expect(nextUpdate - Date.now()).to.be.above(2.5 * 86_400_000);
+    }, { unsafeCleanup: true });
+  });
+
   const cases: [string, string][] = [
     ['invoice', 'trust::valid-client'], ['invoice', 'trust::wrong-ca'], ['invoice', 'trust::missing-cert'],
     ['invoice', 'revocation::revoked-leaf'], ['broken-no-reject', 'trust::wrong-ca'],

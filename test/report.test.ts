@@ -1,4 +1,4 @@
-// The report files: report.json keeps every DESIGN.md §6 field, report.md reads
+// The report files: report.json keeps every field docs/contract.md lists, report.md reads
 // top to bottom, junit.xml has one testcase per case and TLS version, and no
 // report, log or console line carries private key material.
 import { expect } from 'chai';
@@ -30,7 +30,7 @@ describe('report files', function () {
     expect(run.files).to.include('index.html');
   });
 
-  it('keeps every report.json field of DESIGN.md §6, plus timing per case', async function () {
+  it('keeps every report.json field docs/contract.md lists, plus timing per case', async function () {
     const json = JSON.parse(await read('invoice/report.json')) as Record<string, unknown> & { summary: Record<string, unknown>; cases: Record<string, unknown>[] };
     expect(json).to.include.keys('server', 'summary', 'cases');
     expect(json.summary).to.include.keys('passed', 'failed', 'skipped', 'expectedFailures', 'unexpectedPasses');

@@ -118,7 +118,8 @@ export function commandAdapter(opts: CommandOptions): ServerAdapter {
     const launch = async (port: number): Promise<RunningServer> => {
       const values = placeholderValues(setup, port);
       const argv = words.map((w) => fillPlaceholders(w, values));
-      const proc = await spawnGroup(argv);
+      // FIFOs as stdout and stderr: a program may open /dev/stdout or /dev/stderr by path (a container-style error log).
+      const proc = await spawnGroup(argv, { stdioDir: setup.dir });
       try {
         await waitUntilListening(proc, setup.host, port, opts.readyTimeoutMs);
       } catch (error) {
@@ -126,8 +127,12 @@ export function commandAdapter(opts: CommandOptions): ServerAdapter {
         if (isHarnessError(error) && error.code === 'ERR_MTLS_INTERRUPTED') throw error;
         const tail = proc.lines().slice(-5);
         const problem = error instanceof NotReady ? error.message : messageOf(error);
-        throw Object.assign(new HarnessError('ERR_MTLS_ADAPTER_START', `--server-cmd ${argv[0] ?? ''}: ${problem}${tail.length > 0 ? `; its last output: ${tail.join(' | ')}` : '; it printed nothing'}`,
-          `it must listen on {host}:{port} (here ${setup.host}:${port}) within --ready-timeout (${opts.readyTimeoutMs} ms)`), { portLost: error instanceof NotReady && error.exitedEarly && lostPort(tail) });
+        // Advice that fits: a program that exited needs fixing, not more time; one that never listened may need either.
+        const hint = error instanceof NotReady && error.exitedEarly
+          ? `run the command by hand to see why it exits, and make it listen on {host}:{port} (here ${setup.host}:${port})`
+          : `it must listen on {host}:{port} (here ${setup.host}:${port}); check the address it binds, or raise --ready-timeout (now ${opts.readyTimeoutMs} ms) if it is slow to start`;
+        throw Object.assign(new HarnessError('ERR_MTLS_ADAPTER_START', `--server-cmd ${argv[0] ?? ''}: ${problem}${tail.length > 0 ? `; its last output: ${tail.join(' | ')}` : '; it printed nothing'}`, hint),
+          { portLost: error instanceof NotReady && error.exitedEarly && lostPort(tail) });
       }
       const given = { ...setup.tls };
       return {

@@ -8,6 +8,7 @@ import { access, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { HarnessError } from '../errors.ts';
+import { openStdioFifos } from './stdio-fifos.ts';
 
 /** Lines kept per process; older output is dropped so a chatty server cannot exhaust memory. */
 const MAX_LINES = 20_000;
@@ -49,11 +50,19 @@ export interface ManagedProcess {
 }
 
 /** Spawns `argv` detached (its own process group) with stdout and stderr captured as lines. */
-export function spawnGroup(argv: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ManagedProcess> {
+export async function spawnGroup(argv: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; stdioDir?: string } = {}): Promise<ManagedProcess> {
   const [file, ...args] = argv;
   if (file === undefined || file === '') throw new HarnessError('ERR_MTLS_ADAPTER_START', 'empty server command', 'give the program to run');
   installExitHook();
-  const child = spawn(file, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // With stdioDir, stdout and stderr are FIFOs there, which the program can also open by path (/dev/stderr).
+  const fifos = opts.stdioDir === undefined ? undefined : await openStdioFifos(opts.stdioDir);
+  let child;
+  try {
+    child = spawn(file, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['ignore', fifos?.stdout.write ?? 'pipe', fifos?.stderr.write ?? 'pipe'] });
+  } finally {
+    // The child holds its own copies; the harness's must go, or the read ends never see the end of output.
+    fifos?.closeWriteEnds();
+  }
   const lines: string[] = [];
   const collect = (stream: NodeJS.ReadableStream): void => {
     let rest = '';
@@ -66,8 +75,9 @@ export function spawnGroup(argv: readonly string[], opts: { cwd?: string; env?: 
     });
     stream.on('end', () => { if (rest !== '') lines.push(rest); rest = ''; });
   };
-  collect(child.stdout);
-  collect(child.stderr);
+  const [out, errOut] = fifos ? [fifos.stdout.read, fifos.stderr.read] : [child.stdout, child.stderr];
+  if (out) collect(out);
+  if (errOut) collect(errOut);
   let status: string | undefined;
   const exited = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {
