@@ -8,7 +8,7 @@ import { copyFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import path from 'node:path';
 import { HarnessError, isHarnessError, messageOf } from '../errors.ts';
-import { CAPABILITIES, type Capability, type RunningServer, type ServerAdapter, type ServerSetup } from '../types.ts';
+import { CAPABILITIES, type Capability, type RunningServer, type ServerAdapter, type ServerSetup, type StartOptions } from '../types.ts';
 import { isAlive, lostPort, NotReady, spawnGroup, startOnFreePort, waitUntilListening } from './process.ts';
 
 /** The placeholders a command line may use. */
@@ -114,14 +114,14 @@ export function commandAdapter(opts: CommandOptions): ServerAdapter {
   if (opts.capabilities.includes('crl-reload') && opts.reloadSignal === undefined) {
     throw usage('--capabilities crl-reload needs --reload-signal', 'name the signal that makes the server re-read its CA and CRL files, e.g. --reload-signal HUP');
   }
-  const start = async (setup: ServerSetup): Promise<RunningServer> => {
+  const start = async (setup: ServerSetup, options: StartOptions = {}): Promise<RunningServer> => {
     const launch = async (port: number): Promise<RunningServer> => {
       const values = placeholderValues(setup, port);
       const argv = words.map((w) => fillPlaceholders(w, values));
       // FIFOs as stdout and stderr: a program may open /dev/stdout or /dev/stderr by path (a container-style error log).
       const proc = await spawnGroup(argv, { stdioDir: setup.dir });
       try {
-        await waitUntilListening(proc, setup.host, port, opts.readyTimeoutMs);
+        await waitUntilListening(proc, setup.host, port, opts.readyTimeoutMs, undefined, options.signal);
       } catch (error) {
         await proc.stop('SIGKILL', 0);
         if (isHarnessError(error) && error.code === 'ERR_MTLS_INTERRUPTED') throw error;

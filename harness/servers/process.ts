@@ -172,11 +172,13 @@ export class NotReady extends Error {
  * Polls until `host:port` accepts TCP connections and `ready()` holds, while
  * the process is alive; throws NotReady when it exits first or `timeoutMs` passes.
  */
-export async function waitUntilListening(proc: ManagedProcess, host: string, port: number, timeoutMs: number, ready: () => Promise<boolean> = () => Promise.resolve(true)): Promise<void> {
+export async function waitUntilListening(proc: ManagedProcess, host: string, port: number, timeoutMs: number, ready: () => Promise<boolean> = () => Promise.resolve(true), signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let delay = 5;
   for (;;) {
     if (interrupted) throw new HarnessError('ERR_MTLS_INTERRUPTED', 'the run was interrupted while a server was starting', 'run it again');
+    // The suite abandoned this start (its bound passed, the case stopped): give up now rather than at the ready timeout.
+    if (signal?.aborted === true) throw new NotReady('the suite abandoned the start', false);
     const status = proc.exitStatus();
     if (status !== undefined) throw new NotReady(`it exited (${status}) before listening on ${host}:${port}`, true);
     if (await tryConnect(host, port, Math.max(50, Math.min(500, deadline - Date.now()))) && await ready()) {
