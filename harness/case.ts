@@ -2,10 +2,11 @@
 // references, PKI, expected outcome) plus, where needed, a small run function.
 import type { BuiltPki, CertRef, PkiBuilder } from './pki.ts';
 import type { ProbeOptions, ProbeRequest, ProbeResult } from './probe.ts';
-import type { Capability, Observation, RunningServer, ServerSetup, TlsVersion } from './types.ts';
+import type { Capability, Forwarding, Observation, RunningServer, ServerSetup, TlsVersion } from './types.ts';
+import type { Upstream } from './upstream.ts';
 
 /** The catalogue's families, in report order. */
-export const FAMILIES = ['trust', 'validity', 'usage', 'algorithms', 'revocation', 'identity', 'authorization', 'protocol', 'robustness'] as const;
+export const FAMILIES = ['trust', 'validity', 'usage', 'algorithms', 'revocation', 'identity', 'authorization', 'protocol', 'robustness', 'proxy', 'vhost', 'optional'] as const;
 export type Family = (typeof FAMILIES)[number];
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
@@ -34,6 +35,10 @@ export interface SetupOverrides {
   allowedClients?: string[];
   /** Entities appended to the server certificate chain (intermediates). */
   serverChain?: string[];
+  /** Start the suite's upstream and name it in setup.upstream (proxy cases). */
+  upstream?: boolean;
+  /** Serve setup.vhosts; the server certificate then carries both names. */
+  vhosts?: boolean;
 }
 
 /** A conformance case as data. */
@@ -114,6 +119,12 @@ export interface CaseContext {
   startPeer(overrides: SetupOverrides): Promise<RunningServer>;
   /** Open file descriptors and memory of the suite's own process, where in-process adapters run. */
   sampleResources(): Promise<ResourceSample>;
+  /** With setup.upstream: the upstream the server under test forwards to, and what it received. */
+  readonly upstream?: Upstream;
+  /** The adapter's declared forwarding of the client identity (proxy cases). */
+  readonly forwarding?: Forwarding;
+  /** Registers a cleanup that runs when the case ends, in reverse order with the others (relays, extra servers). */
+  defer(cleanup: () => Promise<void>): void;
 }
 
 /** Resources of the suite's process at one moment. */

@@ -14,6 +14,7 @@ import { replayScript, shellQuote } from './openssl.ts';
 import { PkiBuilder, type BuiltPki } from './pki.ts';
 import { describeObservation, observationSentence, probe, type ProbeOptions, type ProbeRequest } from './probe.ts';
 import type { Observation, Outcome, RunningServer, ServerAdapter, ServerSetup, TlsVersion } from './types.ts';
+import { startUpstream, type Upstream } from './upstream.ts';
 
 /** How one run of a case ended. */
 export type Verdict = 'pass' | 'fail' | 'not-applicable' | 'expected-fail' | 'unexpected-pass' | 'error';
@@ -196,11 +197,16 @@ async function within<T>(promise: Promise<T>, ms: number, what: () => Error, sig
 
 class CaseTimeout extends Error {}
 
+/** The two names of a vhost server (DESIGN.md §7). */
+export const VHOSTS = { protected: 'protected.localhost', public: 'public.localhost' } as const;
+
 /** The declared PKI of a case, with the company root and server leaf every case gets. */
 export function declarePki(def: CaseDefinition): PkiBuilder {
   const b = new PkiBuilder();
   const root = b.ca('root', { cn: 'Acme Root CA' });
-  const server = b.leaf('server', { issuer: root, cn: 'localhost', role: 'server' });
+  // A vhost server has one certificate for both of its names.
+  const vhostNames = def.setup?.vhosts === true ? { san: ['DNS:localhost', 'IP:127.0.0.1', `DNS:${VHOSTS.protected}`, `DNS:${VHOSTS.public}`] } : {};
+  const server = b.leaf('server', { issuer: root, cn: 'localhost', role: 'server', ...vhostNames });
   def.pki?.(b, { root, server });
   if (def.run === undefined && !b.names().includes('client')) {
     throw new HarnessError('ERR_MTLS_PKI_SPEC', `case ${def.id} has no run function and declares no entity named 'client'`, 'declare a client or write a run function');
@@ -224,7 +230,9 @@ async function resolveSetup(pki: BuiltPki, serverDir: string, overrides: SetupOv
     paths: overrides?.paths ?? base?.paths ?? { protected: '/' },
     canary: base?.canary ?? `canary-${randomBytes(12).toString('hex')}`,
   };
-  if (setup.clientAuth === 'per-path') setup.publicCanary = base?.publicCanary ?? `public-${randomBytes(12).toString('hex')}`;
+  if (setup.clientAuth !== 'required' || overrides?.vhosts === true) setup.publicCanary = base?.publicCanary ?? `public-${randomBytes(12).toString('hex')}`;
+  if (overrides?.vhosts === true) setup.vhosts = { ...VHOSTS };
+  if (base?.upstream) setup.upstream = base.upstream;
   const allowed = overrides?.allowedClients ?? base?.allowedClients;
   if (allowed) setup.allowedClients = allowed;
   return setup;
@@ -321,6 +329,14 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
     const serverDir = path.join(tmpDir.path, shared ? `server-tls${tls}` : 'server');
     await mkdir(serverDir, { mode: 0o700 });
     let setup = await step(resolveSetup(pki, serverDir, def.setup));
+    let upstream: Upstream | undefined;
+    if (def.setup?.upstream === true) {
+      const starting = startUpstream(setup);
+      // An upstream that starts after the case gave up is stopped too.
+      teardown.push(async () => { await (await starting.catch(() => undefined))?.stop(); });
+      upstream = await step(starting);
+      setup = { ...setup, upstream: { host: upstream.host, port: upstream.port } };
+    }
     const serverCa = await readFile(pki.cert('root').cert, 'utf8');
     enter(`starting server ${adapter.name}`);
     const starting = Promise.resolve().then(() => adapter.start(setup));
@@ -397,6 +413,9 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
         teardown.push(() => within(peer.stop(), stopTimeout, () => new Error(`the second ${adapter.name} server did not stop within ${stopTimeout} ms`)));
         return peer;
       },
+      ...(upstream ? { upstream } : {}),
+      ...(adapter.forwarding ? { forwarding: adapter.forwarding } : {}),
+      defer: (cleanup) => { teardown.push(cleanup); },
       sampleResources: async () => {
         const fds = await readdir('/proc/self/fd').then((entries) => entries.length, () => -1);
         const memory = process.memoryUsage();
