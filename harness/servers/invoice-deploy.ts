@@ -57,9 +57,9 @@ function verifiedPeer(socket: TLSSocket): DetailedPeerCertificate | undefined {
   return peer && Buffer.isBuffer(peer.raw) ? peer : undefined;
 }
 
-/** The headers the upstream receives: the client's, minus hop-by-hop and identity headers, plus the proxy's own identity header. */
-export function upstreamHeaders(headers: IncomingHttpHeaders, socket: TLSSocket, opts: DeployOptions): Record<string, string | string[]> {
-  const peer = opts.forwardIdentity === null ? undefined : verifiedPeer(socket);
+/** The headers the upstream receives: the client's, minus hop-by-hop and identity headers, plus the proxy's own identity header (when `identity`). */
+export function upstreamHeaders(headers: IncomingHttpHeaders, socket: TLSSocket, opts: DeployOptions, identity = true): Record<string, string | string[]> {
+  const peer = opts.forwardIdentity === null || !identity ? undefined : verifiedPeer(socket);
   const strip = opts.stripIdentityHeaders === 'always' || (opts.stripIdentityHeaders === 'when-verified' && peer !== undefined);
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
@@ -75,12 +75,12 @@ export function upstreamHeaders(headers: IncomingHttpHeaders, socket: TLSSocket,
 /** An upstream exchange under way: its response, or why it failed. */
 export type Forwarded = Promise<IncomingMessage | Error>;
 
-/** Sends the request upstream (bounded); resolves to the response or the error. */
-export function sendUpstream(req: IncomingMessage, socket: TLSSocket, upstream: NonNullable<ServerSetup['upstream']>, opts: DeployOptions): Forwarded {
+/** Sends the request upstream (bounded); resolves to the response or the error. `identity`: false forwards no identity (a server that loses it). */
+export function sendUpstream(req: IncomingMessage, socket: TLSSocket, upstream: NonNullable<ServerSetup['upstream']>, opts: DeployOptions, identity = true): Forwarded {
   return new Promise((resolve) => {
     let out: http.ClientRequest;
     try {
-      out = http.request({ host: upstream.host, port: upstream.port, method: req.method ?? 'GET', path: req.url ?? '/', headers: upstreamHeaders(req.headers, socket, opts), timeout: 5_000 });
+      out = http.request({ host: upstream.host, port: upstream.port, method: req.method ?? 'GET', path: req.url ?? '/', headers: upstreamHeaders(req.headers, socket, opts, identity), timeout: 5_000 });
     } catch (error) {
       // Node refuses header values with CR or LF: a raw CN carrying them never leaves the proxy.
       resolve(error instanceof Error ? error : new Error(String(error)));

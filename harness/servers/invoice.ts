@@ -320,7 +320,8 @@ export async function startInvoiceServer(setup: ServerSetup, opts: InvoiceOption
     const peer = socket.getPeerCertificate?.() as DetailedPeerCertificate | undefined;
     const cn = identityOf(req, socket, peer);
     // A broken proxy sends the request upstream as it arrives, before judging the client.
-    const early = setup.upstream !== undefined && !opts.authorizeBeforeForwarding ? sendUpstream(req, socket, setup.upstream, opts) : undefined;
+    const forwardsIdentity = opts.identityOnResumption || !socket.isSessionReused();
+    const early = setup.upstream !== undefined && !opts.authorizeBeforeForwarding ? sendUpstream(req, socket, setup.upstream, opts, forwardsIdentity) : undefined;
     const send = (status: number, body: string): void => {
       if (early) discardUpstream(early);
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
@@ -329,7 +330,7 @@ export async function startInvoiceServer(setup: ServerSetup, opts: InvoiceOption
     // What an accepted request gets: the body here, or the upstream's answer in proxy mode.
     const serve = (body: string): void => {
       if (setup.upstream === undefined) return send(200, body);
-      void relayUpstream(early ?? sendUpstream(req, socket, setup.upstream, opts), res, log);
+      void relayUpstream(early ?? sendUpstream(req, socket, setup.upstream, opts, forwardsIdentity), res, log);
     };
     const publicBody = (status: string): string => JSON.stringify({ status, canary: setup.publicCanary ?? '' }) + '\n';
     if (path === undefined) return send(400, '{"error":"bad path"}\n');
