@@ -84,7 +84,7 @@ function checkForwarding(adapter: ServerAdapter, bad: (what: string, fix: string
   }
   if (typeof f !== 'object' || typeof f.header !== 'string' || !/^[A-Za-z0-9-]+$/.test(f.header)) bad(`forwarding.header ${JSON.stringify(f.header)} is not a header name`, "name the request header, e.g. 'client-cert'");
   if (typeof f.format !== 'string' || !(FORWARDING_FORMATS as readonly string[]).includes(f.format)) bad(`forwarding.format ${JSON.stringify(f.format)} is unknown`, `use one of ${FORWARDING_FORMATS.join(', ')}`);
-  return { header: f.header as string, format: f.format as ForwardingFormat };
+  return { header: f.header, format: f.format as ForwardingFormat };
 }
 
 /** Checks what start() returned against the RunningServer contract, so a broken adapter is a harness fault (exit 2), not a verdict. */

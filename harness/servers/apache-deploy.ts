@@ -43,8 +43,8 @@ export function apacheProxyHeaders(setup: ServerSetup): string[] {
   ];
 }
 
-/** The directives that answer a location with `body` (see apache.ts): the upstream in proxy mode. */
-export function apacheServe(setup: ServerSetup, body: string): string[] | undefined {
+/** The directives that answer a location in proxy mode: the upstream does (apache.ts answers with the body otherwise). */
+export function apacheServe(setup: ServerSetup): string[] | undefined {
   if (!setup.upstream) return undefined;
   return ['  RewriteEngine on', `  RewriteRule ^ http://${setup.upstream.host}:${setup.upstream.port}%{REQUEST_URI} [P]`];
 }
