@@ -5,7 +5,7 @@ import path from 'node:path';
 import { tsImport } from 'tsx/esm/api';
 import { HarnessError, messageOf } from './errors.ts';
 import { BUILT_INS, BUILT_IN_NAMES } from './servers/index.ts';
-import { CAPABILITIES, type RunningServer, type ServerAdapter } from './types.ts';
+import { CAPABILITIES, type Forwarding, type ForwardingFormat, type RunningServer, type ServerAdapter } from './types.ts';
 
 const ADAPTER_NAME = /^[a-z0-9-]+$/;
 
@@ -69,7 +69,22 @@ export function validateAdapter(value: unknown, source: string): ServerAdapter {
     }
   }
   const adapter = value as ServerAdapter;
-  return { name: adapter.name, capabilities: [...adapter.capabilities], start: async (setup) => checkRunning(await adapter.start(setup), source) };
+  const forwarding = checkForwarding(adapter, bad);
+  return { name: adapter.name, capabilities: [...adapter.capabilities], ...(forwarding ? { forwarding } : {}), start: async (setup) => checkRunning(await adapter.start(setup), source) };
+}
+
+const FORWARDING_FORMATS: readonly ForwardingFormat[] = ['rfc9440', 'pem-urlencoded', 'cn', 'dn', 'xfcc'];
+
+/** A proxy must say how it forwards the client identity; the declaration is checked like the rest. */
+function checkForwarding(adapter: ServerAdapter, bad: (what: string, fix: string) => never): Forwarding | undefined {
+  const f = adapter.forwarding as Partial<Record<keyof Forwarding, unknown>> | undefined;
+  if (f === undefined) {
+    if (adapter.capabilities.includes('proxy')) bad("declares 'proxy' without forwarding", `add forwarding: { header: 'client-cert', format: 'rfc9440' } (formats: ${FORWARDING_FORMATS.join(', ')})`);
+    return undefined;
+  }
+  if (typeof f !== 'object' || typeof f.header !== 'string' || !/^[A-Za-z0-9-]+$/.test(f.header)) bad(`forwarding.header ${JSON.stringify(f.header)} is not a header name`, "name the request header, e.g. 'client-cert'");
+  if (typeof f.format !== 'string' || !(FORWARDING_FORMATS as readonly string[]).includes(f.format)) bad(`forwarding.format ${JSON.stringify(f.format)} is unknown`, `use one of ${FORWARDING_FORMATS.join(', ')}`);
+  return { header: f.header, format: f.format as ForwardingFormat };
 }
 
 /** Checks what start() returned against the RunningServer contract, so a broken adapter is a harness fault (exit 2), not a verdict. */

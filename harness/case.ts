@@ -3,10 +3,11 @@
 import type { BuiltPki, CertRef, PkiBuilder } from './pki.ts';
 import type { ProbeOptions, ProbeRequest, ProbeResult } from './probe.ts';
 import type { ServerSample } from './resources.ts';
-import type { Capability, Observation, RunningServer, ServerSetup, TlsVersion } from './types.ts';
+import type { Capability, Forwarding, Observation, RunningServer, ServerSetup, TlsVersion } from './types.ts';
+import type { Upstream } from './upstream.ts';
 
 /** The catalogue's families, in report order. */
-export const FAMILIES = ['trust', 'validity', 'usage', 'algorithms', 'revocation', 'identity', 'authorization', 'protocol', 'robustness', 'handshake'] as const;
+export const FAMILIES = ['trust', 'validity', 'usage', 'algorithms', 'revocation', 'identity', 'authorization', 'protocol', 'robustness', 'handshake', 'proxy', 'vhost', 'optional'] as const;
 export type Family = (typeof FAMILIES)[number];
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
@@ -49,6 +50,10 @@ export interface SetupOverrides {
   serverChain?: string[];
   /** Per-path mode: ask for the certificate after the handshake, on the protected path only (ServerSetup.postHandshakeAuth). */
   postHandshakeAuth?: boolean;
+  /** Start the suite's upstream and name it in setup.upstream (proxy cases). */
+  upstream?: boolean;
+  /** Serve setup.vhosts; the server certificate then carries both names. */
+  vhosts?: boolean;
 }
 
 /** A conformance case as data. */
@@ -149,6 +154,12 @@ export interface CaseContext {
   startPeer(overrides: SetupOverrides): Promise<RunningServer>;
   /** Open descriptors and memory of the server: its own process (RunningServer.pid or resources()), else the suite's process where in-process adapters run. */
   sampleResources(): Promise<ServerSample>;
+  /** With setup.upstream: the upstream the server under test forwards to, and what it received. */
+  readonly upstream?: Upstream;
+  /** The adapter's declared forwarding of the client identity (proxy cases). */
+  readonly forwarding?: Forwarding;
+  /** Registers a cleanup that runs when the case ends, in reverse order with the others (relays, extra servers). */
+  defer(cleanup: () => Promise<void>): void;
 }
 
 /** Identity for a type-checked case list. */

@@ -38,7 +38,7 @@ missing client certificates, and judges what it did.
 Server under test (default: the built-in invoice server):
   --server <name|path>      built-in adapter (${BUILT_IN_NAMES.join(', ')}, all) or an adapter module (.ts/.js/.mjs)
   --server-cmd <command>    any program, with {host} {port} {cert} {key} {ca} {crl} {canary} ... placeholders
-  --capabilities <list>     with --server-cmd: crl,crl-reload,path-authz,allowlist,log-identity
+  --capabilities <list>     with --server-cmd: crl,crl-reload,path-authz,allowlist,log-identity,vhosts,optional-auth
   --reload-signal <SIG>     with --server-cmd: signal that makes the server re-read its files
   --ready-timeout <time>    with --server-cmd: how long to wait for the port (default 10s)
   --name <name>             the name reports use for the server ([a-z0-9-]+; default: the adapter's name, cmd-<program>)

@@ -1,6 +1,6 @@
 // The package entry: the adapter contract for server authors, and the harness
 // pieces that specs and scripts use.
-export type { Capability, Observation, Outcome, ResourceSample, RunningServer, ServerAdapter, ServerSetup, StartOptions, TlsVersion } from './types.ts';
+export type { Capability, Forwarding, ForwardingFormat, Observation, Outcome, ResourceSample, RunningServer, ServerAdapter, ServerSetup, StartOptions, TlsVersion } from './types.ts';
 export { CAPABILITIES } from './types.ts';
 export { defineCase, FAMILIES, SEVERITIES } from './case.ts';
 export type { BasePki, CaseContext, CaseDefinition, Check, Family, Level, Reference, SetupOverrides, Severity, TlsLabel } from './case.ts';
@@ -16,3 +16,12 @@ export { runBounded } from './pool.ts';
 export type { ServerSample } from './resources.ts';
 export { DEVIATIONS, describeWire, subjectDer, wireConnect, wireObservation, wireProbe } from './wire/index.ts';
 export type { CertificateRequestSeen, Deviation, WireOptions, WireResult } from './wire/index.ts';
+export { startUpstream, headerValues } from './upstream.ts';
+export type { Upstream, UpstreamRequest } from './upstream.ts';
+export { startRelay } from './relay.ts';
+export type { Relay } from './relay.ts';
+export { probeH2 } from './h2probe.ts';
+export type { H2Request, H2Result } from './h2probe.ts';
+export { decodeForwarded, isClient } from './forwarding.ts';
+export type { DecodedForwarding, ForwardedIdentity } from './forwarding.ts';
+export { VHOSTS } from './runner.ts';

@@ -16,6 +16,7 @@ import { PkiBuilder, type BuiltPki } from './pki.ts';
 import { captureClientHello, describeObservation, observationSentence, probe, sendRaw, type ProbeOptions, type ProbeRequest } from './probe.ts';
 import { sampleServer } from './resources.ts';
 import type { Observation, Outcome, RunningServer, ServerAdapter, ServerSetup, TlsVersion } from './types.ts';
+import { startUpstream, type Upstream } from './upstream.ts';
 
 /**
  * How one run of a case ended. 'warning': a policy-level case failed (a choice of the suite, not a
@@ -336,11 +337,16 @@ async function within<T>(promise: Promise<T>, ms: number, what: () => Error, sig
 
 class CaseTimeout extends Error {}
 
+/** The two names of a vhost server (DESIGN.md §7). */
+export const VHOSTS = { protected: 'protected.localhost', public: 'public.localhost' } as const;
+
 /** The declared PKI of a case, with the company root and server leaf every case gets. */
 export function declarePki(def: CaseDefinition): PkiBuilder {
   const b = new PkiBuilder();
   const root = b.ca('root', { cn: 'Acme Root CA' });
-  const server = b.leaf('server', { issuer: root, cn: 'localhost', role: 'server' });
+  // A vhost server has one certificate for both of its names.
+  const vhostNames = def.setup?.vhosts === true ? { san: ['DNS:localhost', 'IP:127.0.0.1', `DNS:${VHOSTS.protected}`, `DNS:${VHOSTS.public}`] } : {};
+  const server = b.leaf('server', { issuer: root, cn: 'localhost', role: 'server', ...vhostNames });
   def.pki?.(b, { root, server });
   // Issued by the first CA the server trusts for clients, named as the allow-list (if any) allows.
   const anchor = def.setup?.clientCa?.[0];
@@ -367,7 +373,9 @@ async function resolveSetup(pki: BuiltPki, serverDir: string, overrides: SetupOv
     paths: overrides?.paths ?? base?.paths ?? { protected: '/' },
     canary: base?.canary ?? `canary-${randomBytes(12).toString('hex')}`,
   };
-  if (setup.clientAuth === 'per-path') setup.publicCanary = base?.publicCanary ?? `public-${randomBytes(12).toString('hex')}`;
+  if (setup.clientAuth !== 'required' || overrides?.vhosts === true) setup.publicCanary = base?.publicCanary ?? `public-${randomBytes(12).toString('hex')}`;
+  if (overrides?.vhosts === true) setup.vhosts = { ...VHOSTS };
+  if (base?.upstream) setup.upstream = base.upstream;
   const allowed = overrides?.allowedClients ?? base?.allowedClients;
   if (allowed) setup.allowedClients = allowed;
   const postHandshake = overrides?.postHandshakeAuth ?? base?.postHandshakeAuth;
@@ -508,6 +516,14 @@ export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRu
     const serverDir = path.join(tmpDir.path, shared ? `server-tls${tls}` : 'server');
     await mkdir(serverDir, { mode: 0o700 });
     let setup = await step(resolveSetup(pki, serverDir, def.setup));
+    let upstream: Upstream | undefined;
+    if (def.setup?.upstream === true) {
+      const starting = startUpstream(setup);
+      // An upstream that starts after the case gave up is stopped too.
+      teardown.push(async () => { await (await starting.catch(() => undefined))?.stop(); });
+      upstream = await step(starting);
+      setup = { ...setup, upstream: { host: upstream.host, port: upstream.port } };
+    }
     const serverCa = await readFile(pki.cert('root').cert, 'utf8');
     enter(`starting server ${adapter.name}`);
     // Aborted when the start is abandoned (its bound passed, the case or the run stopped), so the adapter can stop waiting.
@@ -604,6 +620,9 @@ export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRu
         teardown.push(() => within(peer.stop(), stopTimeout, () => new Error(`the second ${adapter.name} server did not stop within ${stopTimeout} ms`)));
         return peer;
       },
+      ...(upstream ? { upstream } : {}),
+      ...(adapter.forwarding ? { forwarding: adapter.forwarding } : {}),
+      defer: (cleanup) => { teardown.push(cleanup); },
       sampleResources: () => sampleServer(running),
     };
 

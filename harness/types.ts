@@ -7,10 +7,31 @@ export type Capability =
   | 'crl-reload' // RunningServer.reload() swaps the CRL (and CA) without restart
   | 'path-authz' // supports clientAuth: 'per-path'
   | 'allowlist' // honours setup.allowedClients
-  | 'log-identity'; // logs the client identity of each accepted request
+  | 'log-identity' // logs the client identity of each accepted request
+  | 'proxy' // forwards accepted requests to setup.upstream and says how in ServerAdapter.forwarding
+  | 'vhosts' // serves setup.vhosts: a protected name (client certificate required) and a public one
+  | 'optional-auth'; // supports clientAuth: 'optional'
 
 /** Every capability, in a fixed order. */
-export const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity'];
+export const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth'];
+
+/**
+ * How a proxy passes the verified client's identity to its upstream, so the suite can decode it:
+ * - 'rfc9440': RFC 9440 `Client-Cert`, the DER certificate as a structured-field byte sequence (`:base64:`);
+ * - 'pem-urlencoded': the PEM certificate, URL-encoded (nginx `$ssl_client_escaped_cert`, Apache `%{escape:%{SSL_CLIENT_CERT}}`);
+ * - 'cn': the subject CN, raw or as an HTTP quoted-string;
+ * - 'dn': the subject DN in RFC 4514 form (nginx `$ssl_client_s_dn`);
+ * - 'xfcc': Envoy's `X-Forwarded-Client-Cert` element list (`Hash=...;Cert="<url-encoded PEM>";Subject="..."`).
+ */
+export type ForwardingFormat = 'rfc9440' | 'pem-urlencoded' | 'cn' | 'dn' | 'xfcc';
+
+/** What a server with 'proxy' sends upstream about the client. */
+export interface Forwarding {
+  /** The request header that carries the identity (case-insensitive), e.g. 'client-cert'. */
+  header: string;
+  /** How its value encodes the identity. */
+  format: ForwardingFormat;
+}
 
 /** Everything a server needs to start for one case. */
 export interface ServerSetup {
@@ -30,18 +51,36 @@ export interface ServerSetup {
     /** CRL bundle (one or more PEM CRLs), present in revocation cases. */
     crl?: string;
   };
-  /** 'required': every request needs a verified certificate; 'per-path': only paths.protected does. */
-  clientAuth: 'required' | 'per-path';
+  /**
+   * 'required': every request needs a verified certificate; 'per-path': only paths.protected does;
+   * 'optional': a certificate is asked for, not required — no certificate gets the anonymous response
+   * (body with publicCanary), a verified one the protected response, any other certificate is refused.
+   */
+  clientAuth: 'required' | 'per-path' | 'optional';
   /** '/' and none by default. */
   paths: { protected: string; public?: string };
   /** Random token; the protected response body MUST contain it. */
   canary: string;
-  /** In per-path mode the public response body contains this instead. */
+  /** In per-path mode the public response body contains this instead (and the anonymous response in optional mode, the public name's in vhost mode). */
   publicCanary?: string;
   /** CNs allowed to see the protected resource; absent = any verified client. */
   allowedClients?: string[];
   /** Per-path mode: ask for the certificate only when the protected path is requested (TLS 1.3 post-handshake authentication); adapters that cannot ask during the handshake instead. */
   postHandshakeAuth?: boolean;
+  /**
+   * With 'proxy': an HTTP/1.1 server the suite runs on loopback. Forward every accepted request to it
+   * (same method, path and Host), with the client's identity in ServerAdapter.forwarding and no
+   * identity header the client sent itself; relay its response. It serves the canary on paths.protected
+   * and publicCanary on paths.public. A refused request must never reach it.
+   */
+  upstream?: { host: '127.0.0.1'; port: number };
+  /**
+   * With 'vhosts': two names on this one port and certificate (its SAN carries both). `protected`
+   * (and `localhost`, which probes send by default) requires a verified client certificate and serves
+   * the canary; `public` requires none and serves publicCanary. A request whose Host names another
+   * host than the SNI must not get the protected resource (421 Misdirected Request).
+   */
+  vhosts?: { protected: string; public: string };
 }
 
 /** A started server. */
@@ -69,6 +108,8 @@ export interface ServerAdapter {
   name: string;
   /** What it honours beyond required client authentication. */
   capabilities: readonly Capability[];
+  /** With 'proxy': the header and format that carry the client identity to the upstream. */
+  forwarding?: Forwarding;
   /** Start a server for one case; `signal` aborts a start that is still under way (the run was interrupted or the start bound passed). */
   start(setup: ServerSetup, options?: StartOptions): Promise<RunningServer>;
 }

@@ -3,6 +3,7 @@
 // way: each must fail the cases listed beside it, and only those.
 import type { ServerAdapter } from '../types.ts';
 import { invoiceAdapter } from './invoice.ts';
+import { BROKEN_DEPLOYMENTS } from './broken-deploy.ts';
 
 /** A broken server and the cases it must fail. */
 export interface BrokenServer {
@@ -104,7 +105,7 @@ export const BROKEN_SERVERS: readonly BrokenServer[] = [
   {
     adapter: invoiceAdapter('broken-resumed-anonymous', { identityOnResumption: false }),
     flaw: 'loses the client identity on resumed sessions and logs an empty CN',
-    fails: ['protocol::resumed-session-identity'],
+    fails: ['protocol::resumed-session-identity', 'proxy::resumed-session-forwards-certificate'],
   },
   {
     adapter: invoiceAdapter('broken-shared-ticket-keys', { isolateTicketKeys: false }),
@@ -210,4 +211,5 @@ export const BROKEN_SERVERS: readonly BrokenServer[] = [
     flaw: 'resumes sessions without re-checking the certificate\'s validity window (Node\'s default)',
     fails: ['validity::expiry-boundary'],
   },
+  ...BROKEN_DEPLOYMENTS,
 ];

@@ -111,6 +111,9 @@ export function commandName(argv0: string): string {
 /** Builds the adapter for a --server-cmd command line; throws ERR_MTLS_USAGE on a bad one. */
 export function commandAdapter(opts: CommandOptions): ServerAdapter {
   const words = splitCommandLine(opts.command);
+  if (opts.capabilities.includes('proxy')) {
+    throw usage('--capabilities proxy cannot be declared with --server-cmd: a proxy must name its upstream and say how it forwards the client identity', 'write a module adapter with forwarding: { header, format } and read setup.upstream (see README)');
+  }
   if (opts.capabilities.includes('crl-reload') && opts.reloadSignal === undefined) {
     throw usage('--capabilities crl-reload needs --reload-signal', 'name the signal that makes the server re-read its CA and CRL files, e.g. --reload-signal HUP');
   }

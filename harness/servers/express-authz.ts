@@ -1,8 +1,9 @@
 // The Express seed, as the tutorial wrote it: node:https with requestCert and
 // rejectUnauthorized: false, and a middleware that checks req.client.authorized,
-// logs the VALID / NOT VALID line and answers 403 itself. Per-path mode guards
-// only the protected path (the tutorial's /admin). No CRL, no allow-list: the
-// seed has neither, so those cases are not applicable rather than passed.
+// logs the VALID / NOT VALID line and answers 403 itself. Per-path mode is the
+// tutorial's global middleware that checks only paths starting with the
+// protected prefix (its /admin). No CRL, no allow-list, no proxy, virtual hosts
+// or optional mode: the seed has none, so those cases are not applicable.
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
@@ -35,11 +36,19 @@ export async function startExpressAuthz(setup: ServerSetup): Promise<RunningServ
 
   const app = express();
   if (setup.clientAuth === 'per-path') {
+    // The tutorial's own per-path form: a global middleware that checks only requests whose req.path starts with the
+    // protected prefix (its '/admin'). Express routes case-insensitively, so '/INVOICES/42' skips the check and still
+    // reaches the protected handler.
+    const prefix = setup.paths.protected;
+    app.use((req, res, next) => {
+      if (!req.path.startsWith(prefix)) return next();
+      clientAuth(req, res, next);
+    });
     if (setup.paths.public !== undefined) {
       const publicCanary = setup.publicCanary ?? '';
       app.get(setup.paths.public, (_req, res) => { res.json({ status: 'public', canary: publicCanary }); });
     }
-    app.get(setup.paths.protected, clientAuth, (_req, res) => { res.json({ invoice: 'INV-2026-0042', canary: setup.canary }); });
+    app.get(setup.paths.protected, (_req, res) => { res.json({ invoice: 'INV-2026-0042', canary: setup.canary }); });
   } else {
     app.use(clientAuth);
     app.get(setup.paths.protected, (_req, res) => { res.json({ invoice: 'INV-2026-0042', canary: setup.canary }); });

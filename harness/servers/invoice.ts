@@ -3,17 +3,22 @@
 // hardening measure is a named option, so the broken variants that prove the
 // suite's verdicts can fail are this same server with one measure switched off.
 import https from 'node:https';
+import http2 from 'node:http2';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { TLSSocket, PeerCertificate, DetailedPeerCertificate } from 'node:tls';
+import type { Server as TlsServer, TLSSocket, PeerCertificate, DetailedPeerCertificate } from 'node:tls';
 import { X509Certificate, randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { escapeLogValue } from '../logs.ts';
 import type { Capability, RunningServer, ServerAdapter, ServerSetup } from '../types.ts';
+import {
+  DEPLOY_SECURE, decideVhost, discardUpstream, forwardingOf, isAnonymous, relayUpstream, sendUpstream, startFirstRecordRouter,
+  type DeployOptions, type VhostState,
+} from './invoice-deploy.ts';
 
-/** The hardening measures of the invoice server; all on by default. */
-export interface InvoiceOptions {
+/** The hardening measures of the invoice server; all on by default (deployment measures: see DeployOptions). */
+export interface InvoiceOptions extends DeployOptions {
   /** Trust only the setup's client CA (without it Node falls back to its bundled public roots). */
   loadClientCa: boolean;
   /** Ask for a client certificate at all. */
@@ -92,6 +97,7 @@ export interface InvoiceOptions {
 
 /** A secure invoice server. */
 export const SECURE: InvoiceOptions = {
+  ...DEPLOY_SECURE,
   loadClientCa: true,
   requestCert: true,
   rejectUnauthorized: true,
@@ -203,10 +209,12 @@ async function caCommonNames(file: string): Promise<string[]> {
 /** Builds an invoice-server adapter with the given measures (name shown in reports). */
 export function invoiceAdapter(name = 'invoice', overrides: Partial<InvoiceOptions> = {}): ServerAdapter {
   const opts: InvoiceOptions = { ...SECURE, ...overrides };
-  const capabilities: Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity'];
+  const capabilities: Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth'];
+  const forwarding = forwardingOf(opts);
   return {
     name,
     capabilities,
+    ...(forwarding ? { forwarding } : {}),
     start: (setup) => startInvoiceServer(setup, opts),
   };
 }
@@ -220,8 +228,9 @@ async function tlsOptions(setup: ServerSetup, opts: InvoiceOptions, tls: ServerS
     cert, key,
     ...(opts.loadClientCa ? { ca: splitPem(ca) } : {}),
     ...(crl !== undefined ? { crl: opts.splitCrlBundle ? splitPem(crl) : crl } : {}),
-    requestCert: opts.requestCert,
-    rejectUnauthorized: opts.rejectUnauthorized && opts.verification === 'openssl' && (setup.clientAuth === 'required' || !opts.perPathMode),
+    requestCert: opts.requestCert && !(setup.clientAuth === 'optional' && opts.optionalAuth === 'never-asks'),
+    // Optional mode and the public virtual host let clients without a certificate through the TLS layer; the handler decides.
+    rejectUnauthorized: opts.rejectUnauthorized && opts.verification === 'openssl' && (setup.clientAuth === 'required' || (setup.clientAuth === 'per-path' && !opts.perPathMode)) && setup.vhosts === undefined,
     // TLS 1.0/1.1 need SHA-1 era ciphers, which OpenSSL 3 allows only at security level 0.
     ...(opts.refuseLegacyTls ? { minVersion: 'TLSv1.2' as const } : { minVersion: 'TLSv1' as const }),
     ciphers: `DEFAULT:@SECLEVEL=${opts.refuseLegacyTls ? opts.securityLevel : 0}`,
@@ -292,7 +301,10 @@ export async function startInvoiceServer(setup: ServerSetup, opts: InvoiceOption
   };
   /** Whether the TLS layer's verdict admits this client (the seed's `req.socket.authorized`). */
   const verified = (socket: TLSSocket): boolean => {
-    if (socket.authorized) return true;
+    // Node reports a TLS 1.3 session resumed without any certificate as authorized (its PSK exemption): a verified client has one.
+    const presented = Buffer.isBuffer((socket.getPeerCertificate() as Partial<PeerCertificate>).raw);
+    if (socket.authorized && (presented || !opts.verifyResumed)) return true;
+    if (!opts.verifyResumed && socket.isSessionReused()) return true;
     if (!opts.sameChecksOnTls12 && socket.getProtocol() === 'TLSv1.2' && String(socket.authorizationError) === 'CERT_HAS_EXPIRED') return true;
     if (!opts.clientAuthOnEverySni && socket.servername !== 'localhost') return true;
     return false;
@@ -300,27 +312,48 @@ export async function startInvoiceServer(setup: ServerSetup, opts: InvoiceOption
   // Only the broken issuer-name pattern compares names; the secure server never parses the bundle itself.
   let trustedCns = opts.verification === 'issuer-name' ? await caCommonNames(current.clientCa) : [];
 
+  const vhostState: VhostState = { checked: new WeakSet() };
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const socket = req.socket as TLSSocket;
     const url = req.url ?? '/';
     const path = canonicalPath(url);
     const peer = socket.getPeerCertificate?.() as DetailedPeerCertificate | undefined;
     const cn = identityOf(req, socket, peer);
+    // A broken proxy sends the request upstream as it arrives, before judging the client.
+    const forwardsIdentity = opts.identityOnResumption || !socket.isSessionReused();
+    const early = setup.upstream !== undefined && !opts.authorizeBeforeForwarding ? sendUpstream(req, socket, setup.upstream, opts, forwardsIdentity) : undefined;
     const send = (status: number, body: string): void => {
+      if (early) discardUpstream(early);
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);
     };
+    // What an accepted request gets: the body here, or the upstream's answer in proxy mode.
+    const serve = (body: string): void => {
+      if (setup.upstream === undefined) return send(200, body);
+      void relayUpstream(early ?? sendUpstream(req, socket, setup.upstream, opts, forwardsIdentity), res, log);
+    };
+    const publicBody = (status: string): string => JSON.stringify({ status, canary: setup.publicCanary ?? '' }) + '\n';
     if (path === undefined) return send(400, '{"error":"bad path"}\n');
+    const vhost = setup.vhosts ? decideVhost(req, socket, setup.vhosts, opts, vhostState) : undefined;
+    if (vhost?.kind === 'misdirected') {
+      log(`misdirected ${socket.remoteAddress ?? '?'} SNI="${field(vhost.sni)}" Host="${field(vhost.host)}" ${req.method ?? 'GET'} ${field(url)}`);
+      return send(421, '{"error":"misdirected request: this connection is not for that host"}\n');
+    }
+    if (vhost?.kind === 'public') return send(200, publicBody('public'));
     const skipChecks = !opts.authorizeEveryRequest && checkedSockets.has(socket);
     checkedSockets.add(socket);
     if (publicPath !== undefined && path === publicPath && setup.clientAuth === 'per-path' && opts.perPathMode) {
-      return send(200, JSON.stringify({ status: 'public', canary: setup.publicCanary ?? '' }) + '\n');
+      return serve(publicBody('public'));
     }
     // The router is lenient (like Express: case-insensitive, non-strict); authorization must see the same path.
     if (path !== protectedPath) return send(404, '{"error":"not found"}\n');
+    if (setup.clientAuth === 'optional' && isAnonymous(socket, opts)) {
+      log(`anonymous ${socket.remoteAddress ?? '?'} ${req.method ?? 'GET'} ${field(url)}`);
+      return send(200, publicBody('anonymous'));
+    }
     // The broken variant guards only the literal request target, as middleware mounted on an exact string does.
     const guarded = opts.canonicalisePaths || setup.clientAuth === 'required' || url === setup.paths.protected;
-    if (!skipChecks && guarded && opts.checkAuthorized) {
+    if (!skipChecks && guarded && opts.checkAuthorized && (vhost === undefined || vhost.needsCert)) {
       const accepted = opts.verification === 'openssl' ? verified(socket) : seedPatternAccepts(socket, opts, trustedCns);
       if (!accepted) {
         log(`refused ${socket.remoteAddress ?? '?'} ${req.method ?? 'GET'} ${field(url)}: ${socket.authorizationError ? String(socket.authorizationError) : 'no acceptable client certificate'}`);
@@ -341,14 +374,18 @@ export async function startInvoiceServer(setup: ServerSetup, opts: InvoiceOption
       const issuer = commonName(peer?.issuer) ?? '';
       log(`accepted ${socket.remoteAddress ?? '?'} CN="${field(cn ?? '')}" issuer="${field(issuer)}" ${req.method ?? 'GET'} ${field(url)}${socket.isSessionReused() ? ' resumed' : ''}`);
     }
-    send(200, invoiceBody(setup.canary));
+    serve(invoiceBody(setup.canary));
   };
 
-  const server = https.createServer({
+  const serverOptions: https.ServerOptions = {
     ...await tlsOptions(setup, opts, current),
     // Node waits 120 s for a handshake and 60 s for request headers by default: ample room for slowloris.
     ...(opts.shortTimeouts ? { handshakeTimeout: 10_000, headersTimeout: 10_000, requestTimeout: 30_000 } : {}),
-  }, handler);
+  };
+  // Virtual hosts also speak HTTP/2, where one connection can carry requests for both names.
+  const server: TlsServer = setup.vhosts
+    ? http2.createSecureServer({ ...serverOptions, allowHTTP1: true } as http2.SecureServerOptions, handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void)
+    : https.createServer(serverOptions, handler);
   if (opts.maxConnections !== null) server.maxConnections = opts.maxConnections;
   if (!opts.isolateTicketKeys) server.setTicketKeys(SHARED_TICKET_KEYS);
   const sockets = new Set<Socket>();
@@ -386,7 +423,14 @@ export async function startInvoiceServer(setup: ServerSetup, opts: InvoiceOption
     server.listen(setup.port, setup.host, () => { server.off('error', reject); resolve(); });
   });
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : setup.port;
+  let port = typeof address === 'object' && address ? address.port : setup.port;
+  // The broken first-record variant puts a router that reads the SNI off the first record in front.
+  let router: { port: number; stop: () => Promise<void> } | undefined;
+  if (setup.vhosts && !opts.sniFromHandshake) {
+    vhostState.routed = new Map();
+    router = await startFirstRecordRouter(setup.host, 0, port, vhostState.routed);
+    port = router.port;
+  }
   let stopped: Promise<void> | undefined;
   return {
     port,
@@ -406,6 +450,7 @@ export async function startInvoiceServer(setup: ServerSetup, opts: InvoiceOption
     },
     stop: () => {
       stopped ??= new Promise<void>((resolve) => {
+        void router?.stop();
         for (const fd of refusalHandles.splice(0)) closeSync(fd);
         if (!server.listening) return resolve();
         server.close(() => resolve());

@@ -9,6 +9,7 @@ import {
   checkToken, childPids, findExecutable, isAlive, lostPort, NotReady, pollUntil, quoteConfig, readLines,
   spawnGroup, startOnFreePort, waitUntilListening, type ManagedProcess,
 } from './process.ts';
+import { NGINX_FORWARDING, nginxOptionalBranch, nginxProxyHeaders, nginxServe, nginxVhostServers } from './nginx-deploy.ts';
 
 /** How long nginx gets to listen, to reload, and to stop before SIGKILL. */
 const READY_MS = 10_000;
@@ -76,6 +77,10 @@ export function nginxConfig(setup: ServerSetup, port: number, tls: ServerSetup['
       ...setup.allowedClients.map((cn) => `    ${q(`~^0:SUCCESS:${dnPatternFor(cn).slice(1)}`)} 1;`),
       '  }',
     ] : []),
+  ];
+  // Virtual hosts: a server block per name instead of the one below.
+  if (setup.vhosts) return [...lines, ...nginxVhostServers(setup, port, tls, canary), '}', ''].join('\n');
+  lines.push(
     '  server {',
     `    listen 127.0.0.1:${port} ssl;`,
     '    server_name localhost;',
@@ -83,19 +88,21 @@ export function nginxConfig(setup: ServerSetup, port: number, tls: ServerSetup['
     `    ssl_certificate_key ${q(tls.key)};`,
     '    ssl_protocols TLSv1.2 TLSv1.3;',
     `    ssl_client_certificate ${q(tls.clientCa)};`,
-    `    ssl_verify_client ${perPath ? 'optional' : 'on'};`,
+    `    ssl_verify_client ${setup.clientAuth === 'required' ? 'on' : 'optional'};`,
     // Root -> up to two intermediates -> leaf; nginx's default of 1 refuses any intermediate.
     '    ssl_verify_depth 3;',
     ...(tls.crl ? [`    ssl_crl ${q(tls.crl)};`] : []),
+    ...nginxProxyHeaders(setup),
     `    location = ${protectedPath} {`,
     ...guard,
-    `      return 200 '{"invoice":"INV-2026-0042","canary":"${canary}"}\\n';`,
+    ...nginxOptionalBranch(setup),
+    nginxServe(setup, `{"invoice":"INV-2026-0042","canary":"${canary}"}`),
     '    }',
-  ];
+  );
   if (perPath && setup.paths.public !== undefined) {
     const publicPath = checkToken('public path', setup.paths.public, URL_PATH);
     const publicCanary = checkToken('public canary', setup.publicCanary ?? '', TOKEN);
-    lines.push(`    location = ${publicPath} {`, `      return 200 '{"status":"public","canary":"${publicCanary}"}\\n';`, '    }');
+    lines.push(`    location = ${publicPath} {`, nginxServe(setup, `{"status":"public","canary":"${publicCanary}"}`), '    }');
   }
   if (protectedPath !== '/') lines.push('    location = / { return 404; }');
   lines.push('    location / { return 404; }', '  }', '}', '');
@@ -163,9 +170,9 @@ export async function startNginx(setup: ServerSetup): Promise<RunningServer> {
 }
 
 /** Everything the generated config really does. */
-const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity'];
+const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth'];
 
 /** The nginx adapter. */
-const nginx: ServerAdapter = { name: 'nginx', capabilities: CAPABILITIES, start: startNginx };
+const nginx: ServerAdapter = { name: 'nginx', capabilities: CAPABILITIES, forwarding: NGINX_FORWARDING, start: startNginx };
 
 export default nginx;
