@@ -121,19 +121,21 @@ export async function runCases(opts: RunOptions): Promise<CaseResult[]> {
   // Slow keys start generating now, beside the quick cases, instead of inside the case that needs them.
   const releaseKeys = leaseKeys(new Set(opts.cases.flatMap((def) => (def.requires ?? []).some((c) => !opts.adapter.capabilities.includes(c)) ? [] : declarePki(def).keySpecs())));
   try {
-    const profile = opts.profile === false ? undefined : opts.profile ?? await learnServer(opts).catch((error: unknown) => {
+    // The version check's start is the run's first: a server that cannot start at all ends the run there, after one bound.
+    const starts: StartTally = { ok: 0, failed: 0, first: undefined, limit: NEVER_STARTED_AFTER };
+    const profile = opts.profile === false ? undefined : opts.profile ?? await learnServer(opts, starts).catch((error: unknown) => {
       if (error instanceof Interrupted) throw new HarnessError('ERR_MTLS_INTERRUPTED', 'the run was interrupted', 'run it again');
       throw error;
     });
     if (profile) opts.onProfile?.(profile);
-    return await runTasks(opts, versions, profile);
+    return await runTasks(opts, versions, profile, starts);
   } finally {
     releaseKeys();
   }
 }
 
 /** runCases once the server's TLS versions are known. */
-async function runTasks(opts: RunOptions, versions: readonly TlsVersion[], profile: ServerProfile | undefined): Promise<CaseResult[]> {
+async function runTasks(opts: RunOptions, versions: readonly TlsVersion[], profile: ServerProfile | undefined, starts: StartTally): Promise<CaseResult[]> {
   // One task per case: its TLS versions run one after the other on one PKI.
   const tasks: { def: CaseDefinition; runs: TlsLabel[]; first: number }[] = [];
   let slots = 0;
@@ -152,7 +154,8 @@ async function runTasks(opts: RunOptions, versions: readonly TlsVersion[], profi
   const onAbort = (): void => { stop.abort(opts.signal?.reason); };
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
-  const starts: StartTally = { ok: 0, failed: 0, first: undefined, limit: Math.min(NEVER_STARTED_AFTER, slots) };
+  // The version check's start counts as one of the tries.
+  starts.limit = Math.min(NEVER_STARTED_AFTER, slots + (opts.profile === undefined ? 1 : 0));
   const { profile: _given, ...rest } = opts;
   const caseOpts: CaseRunOptions = { ...rest, signal: stop.signal, starts, ...(profile ? { profile } : {}) };
   // Longest first, so the slow cases overlap the quick ones instead of trailing them; results keep catalogue order.
@@ -237,7 +240,7 @@ export const CONTROL = 'control';
  * Learns which TLS versions the server serves a valid client on: one start with a plain PKI and the
  * control client under TLS 1.2 and 1.3. Undefined when the server did not start (the cases report that).
  */
-export async function learnServer(opts: RunOptions): Promise<ServerProfile | undefined> {
+export async function learnServer(opts: RunOptions, starts?: StartTally): Promise<ServerProfile | undefined> {
   const seen: Partial<Record<TlsVersion, Observation>> = {};
   let answer: string | undefined;
   const def: CaseDefinition = {
@@ -260,7 +263,7 @@ export async function learnServer(opts: RunOptions): Promise<ServerProfile | und
     },
   };
   const { profile: _, ...rest } = opts;
-  const result = await runCase(def, '1.2+1.3', { ...rest, expectations: NO_EXPECTATIONS });
+  const result = await runCase(def, '1.2+1.3', { ...rest, expectations: NO_EXPECTATIONS, ...(starts ? { starts } : {}) });
   if (seen['1.2'] === undefined && seen['1.3'] === undefined) return undefined;
   const profile: ServerProfile = { versions: [], refused: {} };
   for (const v of ['1.2', '1.3'] as const) {
