@@ -5,7 +5,7 @@ import type { ProbeOptions, ProbeRequest, ProbeResult } from './probe.ts';
 import type { Capability, Observation, RunningServer, ServerSetup, TlsVersion } from './types.ts';
 
 /** The catalogue's families, in report order. */
-export const FAMILIES = ['trust', 'validity', 'usage', 'algorithms', 'revocation', 'identity', 'authorization', 'protocol', 'robustness'] as const;
+export const FAMILIES = ['trust', 'validity', 'usage', 'algorithms', 'revocation', 'ocsp', 'identity', 'authorization', 'protocol', 'robustness'] as const;
 export type Family = (typeof FAMILIES)[number];
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
@@ -34,6 +34,8 @@ export interface SetupOverrides {
   allowedClients?: string[];
   /** Entities appended to the server certificate chain (intermediates). */
   serverChain?: string[];
+  /** With an OCSP responder in the PKI: setup.ocsp names it ('responder', the default) or an address where every connection is reset ('down'). */
+  ocsp?: 'responder' | 'down';
 }
 
 /** A conformance case as data. */
@@ -106,6 +108,8 @@ export interface CaseContext {
   expectLog(match: (line: string) => boolean, label: string, describe: string): Promise<string | undefined>;
   /** Records a check judged by the case itself. */
   check(check: Check): void;
+  /** Answers the named certificate revoked at the case's OCSP responder from now on (the PKI must declare one for its issuer). */
+  revokeAtResponder(name: string): Promise<void>;
   /** Reloads the server's TLS material (needs 'crl-reload'). */
   reload(tls: SetupOverrides): Promise<void>;
   /** Writes a file into the case directory and returns its path. */

@@ -13,6 +13,7 @@ import { waitForLog } from './logs.ts';
 import { replayScript, shellQuote } from './openssl.ts';
 import { PkiBuilder, type BuiltPki } from './pki.ts';
 import { describeObservation, observationSentence, probe, type ProbeOptions, type ProbeRequest } from './probe.ts';
+import { responderUrl, startResponderFor, type OcspResponder } from './ocsp-responder.ts';
 import type { Observation, Outcome, RunningServer, ServerAdapter, ServerSetup, TlsVersion } from './types.ts';
 
 /** How one run of a case ended. */
@@ -227,6 +228,7 @@ async function resolveSetup(pki: BuiltPki, serverDir: string, overrides: SetupOv
   if (setup.clientAuth === 'per-path') setup.publicCanary = base?.publicCanary ?? `public-${randomBytes(12).toString('hex')}`;
   const allowed = overrides?.allowedClients ?? base?.allowedClients;
   if (allowed) setup.allowedClients = allowed;
+  if (base?.ocsp) setup.ocsp = base.ocsp;
   return setup;
 }
 
@@ -249,6 +251,8 @@ export interface SharedPki {
   pki: BuiltPki;
   /** Whether this run is the one that reports the openssl work. */
   countOpenssl: boolean;
+  /** The OCSP responder whose URL the PKI carries. */
+  responder?: OcspResponder | undefined;
 }
 
 /** Runs one case under each TLS version in turn, on one PKI (a fresh one per version where the case asks for it). */
@@ -259,17 +263,22 @@ export async function runCaseVersions(def: CaseDefinition, runs: readonly TlsVer
     return;
   }
   const dir = await tmp.dir({ prefix: 'mtls-case-', unsafeCleanup: true });
+  let responder: OcspResponder | undefined;
   try {
     let pki: BuiltPki;
     try {
-      pki = await declarePki(def).build(dir.path, opts.signal);
+      const builder = declarePki(def);
+      responder = await startResponderFor(builder, opts.signal);
+      pki = await builder.build(dir.path, opts.signal, responder?.buildOptions);
+      responder?.serve(pki);
     } catch {
       // Whatever went wrong, each run meets it again on its own and reports it as usual.
       for (const [i, tls] of runs.entries()) each(i, await runCase(def, tls, opts));
       return;
     }
-    for (const [i, tls] of runs.entries()) each(i, await runCase(def, tls, opts, { dir: dir.path, pki, countOpenssl: i === 0 }));
+    for (const [i, tls] of runs.entries()) each(i, await runCase(def, tls, opts, { dir: dir.path, pki, countOpenssl: i === 0, responder }));
   } finally {
+    await responder?.close();
     await dir.cleanup();
   }
 }
@@ -317,10 +326,15 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
     if (clock.signal.aborted) throw abortReason(clock.signal);
     const tmpDir = shared ? { path: shared.dir, cleanup: () => Promise.resolve() } : await tmp.dir({ prefix: 'mtls-case-', unsafeCleanup: true });
     teardown.push(async () => { await settle(work, grace); await tmpDir.cleanup(); });
-    pki = shared ? shared.pki : await step(builder.build(tmpDir.path, clock.signal));
+    const responder = shared ? shared.responder : await step(startResponderFor(builder, clock.signal));
+    if (responder && !shared) teardown.push(() => responder.close());
+    pki = shared ? shared.pki : await step(builder.build(tmpDir.path, clock.signal, responder?.buildOptions));
+    if (shared) await responder?.reset();
+    else responder?.serve(pki);
     const serverDir = path.join(tmpDir.path, shared ? `server-tls${tls}` : 'server');
     await mkdir(serverDir, { mode: 0o700 });
     let setup = await step(resolveSetup(pki, serverDir, def.setup));
+    if (responder) setup.ocsp = { url: responderUrl(responder, def.setup?.ocsp) };
     const serverCa = await readFile(pki.cert('root').cert, 'utf8');
     enter(`starting server ${adapter.name}`);
     const starting = Promise.resolve().then(() => adapter.start(setup));
@@ -380,6 +394,10 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
         return found.line;
       },
       check: (c) => { checks.push(c); },
+      revokeAtResponder: async (name) => {
+        if (!responder) throw new HarnessError('ERR_MTLS_PKI_SPEC', `case ${def.id} revokes ${name} at the OCSP responder but declares none`, 'declare one with b.ocsp()');
+        await responder.revoke(name);
+      },
       reload: async (overrides) => {
         if (!running.reload) throw new HarnessError('ERR_MTLS_ADAPTER_START', `case ${def.id} reloads but ${adapter.name} has no reload()`, "declare 'crl-reload' only with a reload function");
         setup = await resolveSetup(builtPki, serverDir, overrides, setup);
@@ -393,6 +411,7 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
         await mkdir(peerDir, { mode: 0o700 });
         const peerSetup = await resolveSetup(builtPki, peerDir, overrides, setup);
         peerSetup.tls.clientCa = await builtPki.bundle(`peer-tls${tls}-${peers}-client-ca.pem`, overrides.clientCa ?? ['root']);
+        if (responder) peerSetup.ocsp = { url: responderUrl(responder, overrides.ocsp) };
         const peer = await within(adapter.start(peerSetup), startTimeout, () => new HarnessError('ERR_MTLS_ADAPTER_START', `a second ${adapter.name} server did not start within ${startTimeout} ms (case ${def.id})`, 'check that two instances can run at once'));
         teardown.push(() => within(peer.stop(), stopTimeout, () => new Error(`the second ${adapter.name} server did not stop within ${stopTimeout} ms`)));
         return peer;

@@ -7,10 +7,12 @@ export type Capability =
   | 'crl-reload' // RunningServer.reload() swaps the CRL (and CA) without restart
   | 'path-authz' // supports clientAuth: 'per-path'
   | 'allowlist' // honours setup.allowedClients
-  | 'log-identity'; // logs the client identity of each accepted request
+  | 'log-identity' // logs the client identity of each accepted request
+  | 'ocsp' // checks client certificates with the OCSP responder setup.ocsp names, and refuses when it cannot
+  | 'spiffe'; // allowedClients entries may be SPIFFE IDs (URI SAN of an X509-SVID) and dns:/email: SAN rules
 
 /** Every capability, in a fixed order. */
-export const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity'];
+export const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'ocsp', 'spiffe'];
 
 /** Everything a server needs to start for one case. */
 export interface ServerSetup {
@@ -38,8 +40,21 @@ export interface ServerSetup {
   canary: string;
   /** In per-path mode the public response body contains this instead. */
   publicCanary?: string;
-  /** CNs allowed to see the protected resource; absent = any verified client. */
+  /**
+   * Clients allowed to see the protected resource; absent = any verified client. A plain entry is a CN;
+   * with 'spiffe': `spiffe://trust-domain/path` is a SPIFFE ID matched against the single URI SAN of an
+   * X509-SVID, `dns:name` a DNS SAN and `email:address` an rfc822Name SAN, each compared byte for byte.
+   */
   allowedClients?: string[];
+  /**
+   * With 'ocsp': the suite's OCSP responder (HTTP, POST or GET per RFC 6960 appendix A). Client certificates
+   * carry the same URL in authorityInfoAccess; a server may use either, and must refuse a client whose
+   * status it cannot establish as good (revoked, unknown, unreachable responder, untrusted or stale answer).
+   */
+  ocsp?: {
+    /** e.g. `http://127.0.0.1:41234/ocsp` */
+    url: string;
+  };
 }
 
 /** A started server. */

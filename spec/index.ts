@@ -3,6 +3,7 @@ import type { CaseDefinition } from '../harness/case.ts';
 import algorithms from './algorithms.spec.ts';
 import authorization from './authorization.spec.ts';
 import identity from './identity.spec.ts';
+import ocsp from './ocsp.spec.ts';
 import protocol from './protocol.spec.ts';
 import revocation from './revocation.spec.ts';
 import robustness from './robustness.spec.ts';
@@ -12,5 +13,5 @@ import validity from './validity.spec.ts';
 
 /** Every case of the suite, family by family (the order of FAMILIES). */
 export const CATALOGUE: readonly CaseDefinition[] = [
-  ...trust, ...validity, ...usage, ...algorithms, ...revocation, ...identity, ...authorization, ...protocol, ...robustness,
+  ...trust, ...validity, ...usage, ...algorithms, ...revocation, ...ocsp, ...identity, ...authorization, ...protocol, ...robustness,
 ];

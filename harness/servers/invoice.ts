@@ -11,6 +11,7 @@ import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { escapeLogValue } from '../logs.ts';
 import type { Capability, RunningServer, ServerAdapter, ServerSetup } from '../types.ts';
+import { ocspGate, SECURE_OCSP, type OcspCheckOptions } from './ocsp-check.ts';
 
 /** The hardening measures of the invoice server; all on by default. */
 export interface InvoiceOptions {
@@ -88,6 +89,8 @@ export interface InvoiceOptions {
   reloadContext: boolean;
   /** reload() rotates the session-ticket keys so sessions made under the old trust state cannot be resumed (false: keeps them, as Node does when `ticketKeys` is configured, e.g. shared across a cluster). */
   rotateTicketKeysOnReload: boolean;
+  /** Client-certificate OCSP with the responder setup.ocsp names (see ocsp-check.ts); null never asks. */
+  ocsp: OcspCheckOptions | null;
 }
 
 /** A secure invoice server. */
@@ -128,6 +131,7 @@ export const SECURE: InvoiceOptions = {
   recheckResumed: true,
   reloadContext: true,
   rotateTicketKeysOnReload: true,
+  ocsp: SECURE_OCSP,
 };
 
 /** Whether Node reports the certificate as its own issuer (a trust anchor). */
@@ -203,7 +207,7 @@ async function caCommonNames(file: string): Promise<string[]> {
 /** Builds an invoice-server adapter with the given measures (name shown in reports). */
 export function invoiceAdapter(name = 'invoice', overrides: Partial<InvoiceOptions> = {}): ServerAdapter {
   const opts: InvoiceOptions = { ...SECURE, ...overrides };
-  const capabilities: Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity'];
+  const capabilities: Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'ocsp'];
   return {
     name,
     capabilities,
@@ -344,11 +348,14 @@ export async function startInvoiceServer(setup: ServerSetup, opts: InvoiceOption
     send(200, invoiceBody(setup.canary));
   };
 
+  const served = opts.ocsp !== null && setup.ocsp !== undefined
+    ? ocspGate(handler, setup.ocsp.url, opts.ocsp, (req, verb, reason) => { log(`${verb} ${req.socket.remoteAddress ?? '?'} ${req.method ?? 'GET'} ${field(req.url ?? '/')}: ${field(reason)}`); })
+    : handler;
   const server = https.createServer({
     ...await tlsOptions(setup, opts, current),
     // Node waits 120 s for a handshake and 60 s for request headers by default: ample room for slowloris.
     ...(opts.shortTimeouts ? { handshakeTimeout: 10_000, headersTimeout: 10_000, requestTimeout: 30_000 } : {}),
-  }, handler);
+  }, served);
   if (opts.maxConnections !== null) server.maxConnections = opts.maxConnections;
   if (!opts.isolateTicketKeys) server.setTicketKeys(SHARED_TICKET_KEYS);
   const sockets = new Set<Socket>();
