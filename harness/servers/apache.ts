@@ -87,6 +87,8 @@ export function apacheConfig(setup: ServerSetup, port: number, tls: ServerSetup[
     `SSLVerifyClient ${perPath ? 'optional' : 'require'}`,
     'SSLVerifyDepth 3',
     ...(tls.crl ? [`SSLCARevocationFile ${q(tls.crl)}`, 'SSLCARevocationCheck chain'] : []),
+    // The whole chain below the anchor, always at the suite's responder (not the URL a client certificate names).
+    ...(setup.ocsp ? ['SSLOCSPEnable on', `SSLOCSPDefaultResponder ${q(setup.ocsp.url)}`, 'SSLOCSPOverrideResponder on', 'SSLOCSPResponderTimeout 3'] : []),
     '<Location "/">',
     '  RewriteEngine on',
     '  RewriteRule ^ - [R=404]',
@@ -158,7 +160,7 @@ export async function startApache(setup: ServerSetup): Promise<RunningServer> {
 }
 
 /** Everything the generated config really does. */
-const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity'];
+const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'ocsp'];
 
 /** The Apache adapter. */
 const apache: ServerAdapter = { name: 'apache', capabilities: CAPABILITIES, start: startApache };

@@ -3,6 +3,7 @@
 // way: each must fail the cases listed beside it, and only those.
 import type { ServerAdapter } from '../types.ts';
 import { invoiceAdapter } from './invoice.ts';
+import { BROKEN_OCSP_SERVERS } from './ocsp-broken.ts';
 
 /** A broken server and the cases it must fail. */
 export interface BrokenServer {
@@ -210,4 +211,5 @@ export const BROKEN_SERVERS: readonly BrokenServer[] = [
     flaw: 'resumes sessions without re-checking the certificate\'s validity window (Node\'s default)',
     fails: ['validity::expiry-boundary'],
   },
+  ...BROKEN_OCSP_SERVERS,
 ];

@@ -87,6 +87,8 @@ export function nginxConfig(setup: ServerSetup, port: number, tls: ServerSetup['
     // Root -> up to two intermediates -> leaf; nginx's default of 1 refuses any intermediate.
     '    ssl_verify_depth 3;',
     ...(tls.crl ? [`    ssl_crl ${q(tls.crl)};`] : []),
+    // Every certificate of the chain below the anchor, asked at the suite's responder (an IP literal needs no resolver).
+    ...(setup.ocsp ? ['    ssl_ocsp on;', `    ssl_ocsp_responder ${q(setup.ocsp.url)};`] : []),
     `    location = ${protectedPath} {`,
     ...guard,
     `      return 200 '{"invoice":"INV-2026-0042","canary":"${canary}"}\\n';`,
@@ -162,7 +164,7 @@ export async function startNginx(setup: ServerSetup): Promise<RunningServer> {
 }
 
 /** Everything the generated config really does. */
-const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity'];
+const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'ocsp'];
 
 /** The nginx adapter. */
 const nginx: ServerAdapter = { name: 'nginx', capabilities: CAPABILITIES, start: startNginx };

@@ -22,6 +22,8 @@ export interface OcspCheckOptions {
   failClosed: boolean;
   /** Check that the answer is signed by the issuer or by a responder the issuer delegated (EKU OCSPSigning). */
   verifySigner: boolean;
+  /** Accept answers of a delegated responder (false: only the issuer's own key, which refuses the usual deployment). */
+  acceptDelegated: boolean;
   /** Refuse answers whose nextUpdate has passed (beyond the clock skew). */
   checkFreshness: boolean;
   /** Treat status unknown as a refusal (false: only revoked refuses). */
@@ -34,7 +36,7 @@ export interface OcspCheckOptions {
 
 /** The reference behaviour. */
 export const SECURE_OCSP: OcspCheckOptions = {
-  scope: 'chain', failClosed: true, verifySigner: true, checkFreshness: true, refuseUnknown: true, checkResumed: true, timeoutMs: 3_000,
+  scope: 'chain', failClosed: true, verifySigner: true, acceptDelegated: true, checkFreshness: true, refuseUnknown: true, checkResumed: true, timeoutMs: 3_000,
 };
 
 /** Tolerated clock difference with the responder (OpenSSL's default for OCSP_check_validity). */
@@ -121,7 +123,7 @@ async function certificateStatus(cert: X509Certificate, issuer: X509Certificate,
     if (error instanceof OcspUnavailable) throw error;
     throw new OcspUnavailable(`the answer is not an OCSP response (${body.length} bytes)`);
   }
-  if (opts.verifySigner) checkSigner(basic, issuer);
+  if (opts.verifySigner) checkSigner(basic, issuer, opts.acceptDelegated);
   const single = basic.tbsResponseData.responses.find((r) => sameCertId(r.certID, certId));
   if (!single) throw new OcspUnavailable('the answer does not name the certificate asked about');
   const now = Date.now();
@@ -139,7 +141,7 @@ async function certificateStatus(cert: X509Certificate, issuer: X509Certificate,
 }
 
 /** Throws unless the issuer itself, or a responder it certified for OCSP signing, signed the answer. */
-function checkSigner(basic: BasicOCSPResponse, issuer: X509Certificate): void {
+function checkSigner(basic: BasicOCSPResponse, issuer: X509Certificate, acceptDelegated: boolean): void {
   const included = (basic.certs ?? []).map((c) => new X509Certificate(Buffer.from(AsnConvert.serialize(c))));
   const id = basic.tbsResponseData.responderID;
   const byKey = id.byKey ? Buffer.from(id.byKey.buffer).toString('hex') : undefined;
@@ -159,7 +161,7 @@ function checkSigner(basic: BasicOCSPResponse, issuer: X509Certificate): void {
     if (!verify(digest, tbs, signer.publicKey, signature)) continue;
     if (signer.publicKey.equals(issuer.publicKey)) return;
     const now = Date.now();
-    const delegated = signer.checkIssued(issuer) && signer.verify(issuer.publicKey) && (signer.keyUsage ?? []).includes(id_kp_OCSPSigning)
+    const delegated = acceptDelegated && signer.checkIssued(issuer) && signer.verify(issuer.publicKey) && (signer.keyUsage ?? []).includes(id_kp_OCSPSigning)
       && Date.parse(signer.validFrom) <= now && Date.parse(signer.validTo) >= now;
     if (delegated) return;
     throw new OcspUnavailable(`the answer is signed by ${signer.subject.replace(/\n/g, ', ')}, which ${issuer.subject.replace(/\n/g, ', ')} did not authorise to answer for it`);
