@@ -3,6 +3,7 @@
 // way: each must fail the cases listed beside it, and only those.
 import type { ServerAdapter } from '../types.ts';
 import { invoiceAdapter } from './invoice.ts';
+import { BROKEN_IDENTITY_SERVERS } from './identity-broken.ts';
 import { BROKEN_OCSP_SERVERS } from './ocsp-broken.ts';
 
 /** A broken server and the cases it must fail. */
@@ -212,4 +213,5 @@ export const BROKEN_SERVERS: readonly BrokenServer[] = [
     fails: ['validity::expiry-boundary'],
   },
   ...BROKEN_OCSP_SERVERS,
+  ...BROKEN_IDENTITY_SERVERS,
 ];

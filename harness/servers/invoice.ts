@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { escapeLogValue } from '../logs.ts';
 import type { Capability, RunningServer, ServerAdapter, ServerSetup } from '../types.ts';
 import { ocspGate, SECURE_OCSP, type OcspCheckOptions } from './ocsp-check.ts';
+import { isSanRule, matchSanRules, SECURE_SAN, type SanIdentityOptions } from './san-identity.ts';
 
 /** The hardening measures of the invoice server; all on by default. */
 export interface InvoiceOptions {
@@ -91,6 +92,8 @@ export interface InvoiceOptions {
   rotateTicketKeysOnReload: boolean;
   /** Client-certificate OCSP with the responder setup.ocsp names (see ocsp-check.ts); null never asks. */
   ocsp: OcspCheckOptions | null;
+  /** Typed allow-list entries (spiffe://, dns:, email:) matched against SANs (see san-identity.ts); null takes every entry as a CN. */
+  san: SanIdentityOptions | null;
 }
 
 /** A secure invoice server. */
@@ -132,6 +135,7 @@ export const SECURE: InvoiceOptions = {
   reloadContext: true,
   rotateTicketKeysOnReload: true,
   ocsp: SECURE_OCSP,
+  san: SECURE_SAN,
 };
 
 /** Whether Node reports the certificate as its own issuer (a trust anchor). */
@@ -207,7 +211,7 @@ async function caCommonNames(file: string): Promise<string[]> {
 /** Builds an invoice-server adapter with the given measures (name shown in reports). */
 export function invoiceAdapter(name = 'invoice', overrides: Partial<InvoiceOptions> = {}): ServerAdapter {
   const opts: InvoiceOptions = { ...SECURE, ...overrides };
-  const capabilities: Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'ocsp'];
+  const capabilities: Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'ocsp', 'spiffe'];
   return {
     name,
     capabilities,
@@ -288,11 +292,13 @@ export async function startInvoiceServer(setup: ServerSetup, opts: InvoiceOption
     }
     return commonName(peer?.subject);
   };
+  // A SAN rule is never compared with a CN: a CN that reads like a SPIFFE ID names nobody.
+  const cnRules = (setup.allowedClients ?? []).filter((entry) => opts.san === null || !isSanRule(entry));
   const allowed = (cn: string | undefined): boolean => {
     if (!opts.enforceAllowlist || !setup.allowedClients) return true;
     if (cn === undefined) return false;
-    if (opts.exactAllowlist) return setup.allowedClients.includes(cn);
-    return setup.allowedClients.some((a) => foldLoosely(cn).includes(foldLoosely(a)));
+    if (opts.exactAllowlist) return cnRules.includes(cn);
+    return cnRules.some((a) => foldLoosely(cn).includes(foldLoosely(a)));
   };
   /** Whether the TLS layer's verdict admits this client (the seed's `req.socket.authorized`). */
   const verified = (socket: TLSSocket): boolean => {
@@ -337,13 +343,14 @@ export async function startInvoiceServer(setup: ServerSetup, opts: InvoiceOption
         return send(403, '{"error":"this client certificate is not accepted"}\n');
       }
     }
-    if (!skipChecks && !allowed(cn)) {
-      log(`forbidden ${socket.remoteAddress ?? '?'} CN="${field(cn ?? '')}" ${req.method ?? 'GET'} ${field(url)}: not in the allow-list`);
+    const san = opts.san !== null && setup.allowedClients && peer?.raw ? matchSanRules(peer.raw, cn, setup.allowedClients, opts.san) : undefined;
+    if (!skipChecks && !allowed(cn) && san?.match === undefined) {
+      log(`forbidden ${socket.remoteAddress ?? '?'} CN="${field(cn ?? '')}" ${req.method ?? 'GET'} ${field(url)}: not in the allow-list${san?.refusal !== undefined ? ` (${field(san.refusal)})` : ''}`);
       return send(403, '{"error":"this client is not allowed"}\n');
     }
     if (opts.logIdentity) {
       const issuer = commonName(peer?.issuer) ?? '';
-      log(`accepted ${socket.remoteAddress ?? '?'} CN="${field(cn ?? '')}" issuer="${field(issuer)}" ${req.method ?? 'GET'} ${field(url)}${socket.isSessionReused() ? ' resumed' : ''}`);
+      log(`accepted ${socket.remoteAddress ?? '?'} CN="${field(cn ?? '')}"${san?.match ? ` identity="${field(san.match.identity)}"` : ''} issuer="${field(issuer)}" ${req.method ?? 'GET'} ${field(url)}${socket.isSessionReused() ? ' resumed' : ''}`);
     }
     send(200, invoiceBody(setup.canary));
   };
