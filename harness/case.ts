@@ -36,7 +36,21 @@ export interface SetupOverrides {
   serverChain?: string[];
   /** With an OCSP responder in the PKI: setup.ocsp names it ('responder', the default) or an address where every connection is reset ('down'). */
   ocsp?: 'responder' | 'down';
+  /** Trust material replaced on purpose in a second server (tryStartPeer): the client-CA file missing, empty or garbage, the CRL file garbage. */
+  brokenMaterial?: BrokenMaterial;
 }
+
+/** Deliberately broken trust files. */
+export interface BrokenMaterial {
+  clientCa?: 'missing' | 'empty' | 'garbage';
+  crl?: 'garbage';
+}
+
+/** What happened when a second server was started with material that may make it refuse to start. */
+export type PeerStart =
+  | { server: RunningServer }
+  /** start() failed (`hung`: it neither started nor failed within the start bound). */
+  | { startError: string; hung: boolean };
 
 /** A conformance case as data. */
 export interface CaseDefinition {
@@ -116,6 +130,8 @@ export interface CaseContext {
   bundle(file: string, names: readonly string[]): Promise<string>;
   /** Starts a second instance of the server under test (same canary, its own trust), stopped with the case; probe it with `{ port }`. */
   startPeer(overrides: SetupOverrides): Promise<RunningServer>;
+  /** Starts a second instance like startPeer, but reports a failed start instead of ending the run (trust material that must make a server refuse to start). */
+  tryStartPeer(overrides: SetupOverrides): Promise<PeerStart>;
   /** Open file descriptors and memory of the suite's own process, where in-process adapters run. */
   sampleResources(): Promise<ResourceSample>;
 }

@@ -14,6 +14,7 @@ import { replayScript, shellQuote } from './openssl.ts';
 import { PkiBuilder, type BuiltPki } from './pki.ts';
 import { describeObservation, observationSentence, probe, type ProbeOptions, type ProbeRequest } from './probe.ts';
 import { responderUrl, startResponderFor, type OcspResponder } from './ocsp-responder.ts';
+import { breakTrustMaterial } from './trust-material.ts';
 import type { Observation, Outcome, RunningServer, ServerAdapter, ServerSetup, TlsVersion } from './types.ts';
 
 /** How one run of a case ended. */
@@ -365,6 +366,16 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
       `${client === null ? 'a client without a certificate' : `client '${client}'`} requesting ${request?.path ?? setup.paths.protected}`;
     const commands = new Map<Observation, string>();
     let peers = 0;
+    /** A second server's setup: its own directory and client-CA bundle, the case's responder, and any trust material broken on purpose. */
+    const peerSetupFor = async (overrides: SetupOverrides): Promise<ServerSetup> => {
+      const peerDir = path.join(tmpDir.path, `peer-tls${tls}-${++peers}`);
+      await mkdir(peerDir, { mode: 0o700 });
+      const peerSetup = await resolveSetup(builtPki, peerDir, overrides, setup);
+      peerSetup.tls.clientCa = await builtPki.bundle(`peer-tls${tls}-${peers}-client-ca.pem`, overrides.clientCa ?? ['root']);
+      if (responder) peerSetup.ocsp = { url: responderUrl(responder, overrides.ocsp) };
+      if (overrides.brokenMaterial) await breakTrustMaterial(peerSetup, overrides.brokenMaterial, builtPki.session);
+      return peerSetup;
+    };
     const ctx: CaseContext = {
       tls, pki: builtPki, get setup() { return setup; }, server: running,
       connect,
@@ -407,14 +418,28 @@ export async function runCase(def: CaseDefinition, tls: TlsVersion, opts: CaseRu
       },
       bundle: (file, names) => builtPki.bundle(file, names),
       startPeer: async (overrides) => {
-        const peerDir = path.join(tmpDir.path, `peer-tls${tls}-${++peers}`);
-        await mkdir(peerDir, { mode: 0o700 });
-        const peerSetup = await resolveSetup(builtPki, peerDir, overrides, setup);
-        peerSetup.tls.clientCa = await builtPki.bundle(`peer-tls${tls}-${peers}-client-ca.pem`, overrides.clientCa ?? ['root']);
-        if (responder) peerSetup.ocsp = { url: responderUrl(responder, overrides.ocsp) };
+        const peerSetup = await peerSetupFor(overrides);
         const peer = await within(adapter.start(peerSetup), startTimeout, () => new HarnessError('ERR_MTLS_ADAPTER_START', `a second ${adapter.name} server did not start within ${startTimeout} ms (case ${def.id})`, 'check that two instances can run at once'));
         teardown.push(() => within(peer.stop(), stopTimeout, () => new Error(`the second ${adapter.name} server did not stop within ${stopTimeout} ms`)));
         return peer;
+      },
+      tryStartPeer: async (overrides) => {
+        const peerSetup = await peerSetupFor(overrides);
+        enter(`starting a second ${adapter.name} server that may refuse to start`);
+        const starting = Promise.resolve().then(() => adapter.start(peerSetup));
+        // Whenever it starts, even after the bound, it is stopped with the case.
+        teardown.push(async () => {
+          const late = await within(starting, grace, () => new Error('start never resolved')).catch(() => undefined);
+          if (late && typeof late.stop === 'function') await stopWithin(late, adapter.name, stopTimeout);
+        });
+        try {
+          const peer = await within(starting, startTimeout, () => new StartFailure(`a second ${adapter.name} server neither started nor failed within ${startTimeout} ms`));
+          enter('judging the case');
+          return { server: peer };
+        } catch (error) {
+          enter('judging the case');
+          return { startError: isHarnessError(error) ? error.message : messageOf(error).split('\n')[0] ?? '', hung: error instanceof StartFailure };
+        }
       },
       sampleResources: async () => {
         const fds = await readdir('/proc/self/fd').then((entries) => entries.length, () => -1);
@@ -543,8 +568,10 @@ async function runTeardown(teardown: (() => Promise<void>)[]): Promise<string | 
 function judge(def: CaseDefinition, tls: TlsVersion, expectations: Expectations, base: Pick<CaseResult, 'id' | 'title' | 'family' | 'severity' | 'core' | 'tls' | 'expected' | 'startedAt'>,
   checks: Check[], failure: string | undefined, logLines: string[], pki: BuiltPki | undefined, ms: number): CaseResult {
   const failed = checks.find((c) => !c.ok);
-  const deciding = failed ?? checks.find((c) => c.observation) ?? checks[0];
-  const obs = (failed?.observation ?? checks.find((c) => c.observation)?.observation);
+  // A check of the case's own expectation made without a probe (a server that refused to start) speaks for the case.
+  const unprobed = failed ? undefined : checks.find((c) => !c.observation && c.expected === def.expected);
+  const deciding = failed ?? unprobed ?? checks.find((c) => c.observation) ?? checks[0];
+  const obs = unprobed ? undefined : (failed?.observation ?? checks.find((c) => c.observation)?.observation);
   const erred = failure !== undefined || (failed?.observation?.outcome === 'error');
   let verdict: Verdict = erred ? 'error' : failed || checks.length === 0 ? 'fail' : 'pass';
   let message: string;

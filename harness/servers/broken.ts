@@ -5,6 +5,7 @@ import type { ServerAdapter } from '../types.ts';
 import { invoiceAdapter } from './invoice.ts';
 import { BROKEN_IDENTITY_SERVERS } from './identity-broken.ts';
 import { BROKEN_OCSP_SERVERS } from './ocsp-broken.ts';
+import { BROKEN_TRUST_SERVERS } from './trust-broken.ts';
 
 /** A broken server and the cases it must fail. */
 export interface BrokenServer {
@@ -214,4 +215,5 @@ export const BROKEN_SERVERS: readonly BrokenServer[] = [
   },
   ...BROKEN_OCSP_SERVERS,
   ...BROKEN_IDENTITY_SERVERS,
+  ...BROKEN_TRUST_SERVERS,
 ];

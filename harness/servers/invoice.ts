@@ -13,6 +13,7 @@ import { escapeLogValue } from '../logs.ts';
 import type { Capability, RunningServer, ServerAdapter, ServerSetup } from '../types.ts';
 import { ocspGate, SECURE_OCSP, type OcspCheckOptions } from './ocsp-check.ts';
 import { isSanRule, matchSanRules, SECURE_SAN, type SanIdentityOptions } from './san-identity.ts';
+import { applyTrustMaterial, type TrustMaterialPolicy } from './trust-check.ts';
 
 /** The hardening measures of the invoice server; all on by default. */
 export interface InvoiceOptions {
@@ -94,6 +95,8 @@ export interface InvoiceOptions {
   ocsp: OcspCheckOptions | null;
   /** Typed allow-list entries (spiffe://, dns:, email:) matched against SANs (see san-identity.ts); null takes every entry as a CN. */
   san: SanIdentityOptions | null;
+  /** A client-CA bundle with no usable CA, or a CRL file without a parseable CRL: refuse to start, or (broken) weaken silently (see trust-check.ts). */
+  trustMaterial: TrustMaterialPolicy;
 }
 
 /** A secure invoice server. */
@@ -136,6 +139,7 @@ export const SECURE: InvoiceOptions = {
   rotateTicketKeysOnReload: true,
   ocsp: SECURE_OCSP,
   san: SECURE_SAN,
+  trustMaterial: 'refuse-start',
 };
 
 /** Whether Node reports the certificate as its own issuer (a trust anchor). */
@@ -269,7 +273,8 @@ function foldLoosely(name: string): string {
 const VERIFY_ERROR = /CERT|VERIFY|SELF_SIGNED|REVOKED|CRL|ISSUER|SIGNATURE|PURPOSE|EXPIRED|NOT_YET|UNABLE_TO|CHAIN|PATH_LENGTH|NAME_CONSTRAINT|KEY_USAGE|UNHANDLED_CRITICAL|CA_|_CA\b/;
 
 /** Starts the invoice server for one case. */
-export async function startInvoiceServer(setup: ServerSetup, opts: InvoiceOptions = SECURE): Promise<RunningServer> {
+export async function startInvoiceServer(given: ServerSetup, options: InvoiceOptions = SECURE): Promise<RunningServer> {
+  const { setup, opts } = await applyTrustMaterial(given, options);
   const lines: string[] = [];
   const log = (line: string): void => { lines.push(`${new Date().toISOString()} ${line}`); };
   const field = (value: string): string => (opts.escapeLogs ? escapeLogValue(value) : value);
