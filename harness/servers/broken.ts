@@ -201,12 +201,12 @@ export const BROKEN_SERVERS: readonly BrokenServer[] = [
   {
     adapter: invoiceAdapter('broken-stale-reload', { reloadContext: false }),
     flaw: 'reload() records the new CRL but keeps verifying with the old secure context until a restart',
-    fails: ['revocation::hot-reload', 'revocation::resumption-after-revoke'],
+    fails: ['revocation::hot-reload', 'revocation::resumption-after-revoke', 'protocol::resumption-after-ca-removed'],
   },
   {
     adapter: invoiceAdapter('broken-fixed-ticket-keys', { rotateTicketKeysOnReload: false }),
     flaw: 'keeps its session-ticket keys across reload(), as Node does with a configured `ticketKeys`',
-    fails: ['revocation::resumption-after-revoke'],
+    fails: ['revocation::resumption-after-revoke', 'protocol::resumption-after-ca-removed'],
   },
   {
     adapter: invoiceAdapter('broken-no-resumption-recheck', { recheckResumed: false }),
