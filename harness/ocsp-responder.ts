@@ -93,9 +93,9 @@ export async function startOcspResponder(signal?: AbortSignal): Promise<OcspResp
     if (!certId) return { body: statusOnly(OCSPResponseStatus.malformedRequest), what: 'malformedRequest (no CertID)' };
     const keyHash = Buffer.from(certId.issuerKeyHash.buffer).toString('hex');
     const responder = served.find((s) => s.keyHashes.get(certId.hashAlgorithm.algorithm) === keyHash);
-    const serial = Buffer.from(certId.serialNumber).toString('hex').toUpperCase().replace(/^0+(?=.)/, '');
+    const serial = canonicalSerial(Buffer.from(certId.serialNumber).toString('hex'));
     if (!responder) return { body: statusOnly(OCSPResponseStatus.unauthorized), what: `unauthorized (serial ${serial} of an issuer it does not serve)` };
-    const entry = responder.built.certs.get(serial);
+    const entry = [...responder.built.certs].find(([s]) => canonicalSerial(s) === serial)?.[1];
     const kind: OcspAnswer = entry?.answer ?? 'unknown';
     const who = `${entry?.name ?? `serial ${serial}`} of ${responder.built.issuer}`;
     if (kind === 'garbage') return { body: Buffer.concat([Buffer.from('this is no OCSP response: '), randomBytes(48)]), what: `garbage for ${who}` };
@@ -111,7 +111,7 @@ export async function startOcspResponder(signal?: AbortSignal): Promise<OcspResp
     }, signal);
     let body: Buffer = await readFile(path.join(dir, rel(`${id}.resp.der`)));
     if (kind === 'stale') body = redate(body, createPrivateKey(await readFile(path.join(dir, `${signer}.key`))));
-    const status = responder.index.split('\n').find((row) => row.split('\t')[3] === serial)?.[0];
+    const status = responder.index.split('\n').find((row) => canonicalSerial(row.split('\t')[3] ?? '') === serial)?.[0];
     const said = kind === 'stale' ? 'good, dated past its nextUpdate' : kind === 'forged' ? `good, signed by ${signer}` : status === 'R' ? 'revoked' : status === 'V' ? 'good' : 'unknown';
     return { body, what: `${said} for ${who}` };
   };
@@ -190,6 +190,11 @@ export async function startOcspResponder(signal?: AbortSignal): Promise<OcspResp
       return closed;
     },
   };
+}
+
+/** A serial as upper-case hex without leading zeros (DER, the index and the builder differ in leading zeros). */
+export function canonicalSerial(hex: string): string {
+  return hex.toUpperCase().replace(/^0+(?=.)/, '');
 }
 
 /** Listens on 127.0.0.1 port 0, bounded. */

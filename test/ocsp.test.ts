@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import path from 'node:path';
 import tmp from 'tmp-promise';
 import { PkiBuilder, type BuiltPki } from '../harness/pki.ts';
-import { startOcspResponder, type OcspResponder } from '../harness/ocsp-responder.ts';
+import { canonicalSerial, startOcspResponder, type OcspResponder } from '../harness/ocsp-responder.ts';
 import { isSpiffeId } from '../harness/servers/san-identity.ts';
 
 /** Asks the responder about `name` with `openssl ocsp`, verifying against the root; returns its output. */
@@ -76,6 +76,12 @@ describe('OCSP responder', function () {
     await responder.reset();
     expect(await ask(pki, responder.url, 'later')).to.match(/later\.pem: good/);
     expect(responder.log().some((l) => l.includes('revoked later'))).to.equal(true);
+  });
+
+  it('finds a certificate whatever leading zeros its serial is written with', function () {
+    // DER drops no nibble but the builder's serial may start with 0 (0A3F… in the index, 0a3f… in the request).
+    expect(canonicalSerial('0a3f00')).to.equal(canonicalSerial('0A3F00')).and.equal('A3F00');
+    expect(canonicalSerial('000')).to.equal('0');
   });
 
   it('resets every connection at its down address', async function () {
