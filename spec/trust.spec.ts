@@ -12,7 +12,7 @@ const FAIL_CLOSED_MATERIAL = 'A server whose trust material is unusable either r
 async function expectFailsClosed(t: CaseContext, broken: SetupOverrides, what: string, clients: readonly (string | null)[]): Promise<void> {
   const started = await t.tryStartPeer(broken);
   if ('startError' in started) {
-    t.check({ label: `a second server given ${what}`, expected: 'reject', ok: !started.hung, observed: started.hung ? started.startError : `refused to start: ${started.startError}` });
+    t.check({ label: `a second server given ${what}`, expected: 'reject', ok: !started.hung, observed: started.hung ? started.startError : `did not start: ${started.startError}` });
   } else {
     for (const client of clients) {
       const who = client === null ? 'a client without a certificate' : `client '${client}'`;
