@@ -64,9 +64,17 @@ export interface OcspVerdict {
 /** Checks the verified client chain of `socket` with the responder at `url`. */
 export async function checkClientOcsp(socket: TLSSocket, url: string, opts: OcspCheckOptions): Promise<OcspVerdict> {
   if (!opts.checkResumed && socket.isSessionReused()) return {};
-  const chain = verifiedChain(socket.getPeerCertificate(true));
+  const peer = socket.getPeerCertificate(true);
+  const chain = verifiedChain(peer);
   const subjects = opts.scope === 'leaf' ? chain.slice(0, 1) : chain;
   const warnings: string[] = [];
+  // A verified client whose issuer cannot be found is not waved through: there is no one to ask about it.
+  const anchorItself = peer.issuerCertificate === peer || peer.fingerprint256 === peer.issuerCertificate?.fingerprint256;
+  if (chain.length === 0 && peer.raw && !anchorItself) {
+    const why = 'OCSP: the issuer of the client certificate is not in the verified chain, so its status cannot be asked';
+    if (opts.failClosed) return { refusal: why };
+    warnings.push(`${why} (soft-fail: served)`);
+  }
   for (const { cert, issuer } of subjects) {
     const name = cert.subject.split('\n').find((l) => l.startsWith('CN='))?.slice(3) ?? cert.serialNumber;
     try {
