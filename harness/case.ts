@@ -7,7 +7,7 @@ import type { Capability, Forwarding, Observation, RunningServer, ServerSetup, T
 import type { Upstream } from './upstream.ts';
 
 /** The catalogue's families, in report order. */
-export const FAMILIES = ['trust', 'validity', 'usage', 'algorithms', 'revocation', 'identity', 'authorization', 'protocol', 'robustness', 'handshake', 'proxy', 'vhost', 'optional'] as const;
+export const FAMILIES = ['trust', 'validity', 'usage', 'algorithms', 'revocation', 'ocsp', 'identity', 'authorization', 'protocol', 'robustness', 'handshake', 'proxy', 'vhost', 'optional'] as const;
 export type Family = (typeof FAMILIES)[number];
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
@@ -54,7 +54,23 @@ export interface SetupOverrides {
   upstream?: boolean;
   /** Serve setup.vhosts; the server certificate then carries both names. */
   vhosts?: boolean;
+  /** With an OCSP responder in the PKI: setup.ocsp names it ('responder', the default) or an address where every connection is reset ('down'). */
+  ocsp?: 'responder' | 'down';
+  /** Trust material replaced on purpose in a second server (tryStartPeer): the client-CA file missing, empty or garbage, the CRL file garbage. */
+  brokenMaterial?: BrokenMaterial;
 }
+
+/** Deliberately broken trust files. */
+export interface BrokenMaterial {
+  clientCa?: 'missing' | 'empty' | 'garbage';
+  crl?: 'garbage';
+}
+
+/** What happened when a second server was started with material that may make it refuse to start. */
+export type PeerStart =
+  | { server: RunningServer }
+  /** start() failed (`hung`: it neither started nor failed within the start bound). */
+  | { startError: string; hung: boolean };
 
 /** A conformance case as data. */
 export interface CaseDefinition {
@@ -146,12 +162,16 @@ export interface CaseContext {
   note(label: string, observed: string): void;
   /** Issues a certificate declared with `deferred: true` now (time-bound certificates whose life must start after the server is up). */
   issue(name: string): Promise<void>;
+  /** Answers the named certificate revoked at the case's OCSP responder from now on (the PKI must declare one for its issuer). */
+  revokeAtResponder(name: string): Promise<void>;
   /** Reloads the server's TLS material (needs 'crl-reload'). */
   reload(tls: SetupOverrides): Promise<void>;
   /** Writes a file into the case directory and returns its path. */
   bundle(file: string, names: readonly string[]): Promise<string>;
   /** Starts a second instance of the server under test (same canary, its own trust), stopped with the case; probe it with `{ port }`. */
   startPeer(overrides: SetupOverrides): Promise<RunningServer>;
+  /** Starts a second instance like startPeer, but reports a failed start instead of ending the run (trust material that must make a server refuse to start). */
+  tryStartPeer(overrides: SetupOverrides): Promise<PeerStart>;
   /** Open descriptors and memory of the server: its own process (RunningServer.pid or resources()), else the suite's process where in-process adapters run. */
   sampleResources(): Promise<ServerSample>;
   /** With setup.upstream: the upstream the server under test forwards to, and what it received. */

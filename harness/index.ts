@@ -3,7 +3,7 @@
 export type { Capability, Forwarding, ForwardingFormat, Observation, Outcome, ResourceSample, RunningServer, ServerAdapter, ServerSetup, StartOptions, TlsVersion } from './types.ts';
 export { CAPABILITIES } from './types.ts';
 export { defineCase, FAMILIES, SEVERITIES } from './case.ts';
-export type { BasePki, CaseContext, CaseDefinition, Check, Family, Level, Reference, SetupOverrides, Severity, TlsLabel } from './case.ts';
+export type { BasePki, BrokenMaterial, CaseContext, CaseDefinition, Check, Family, Level, PeerStart, Reference, SetupOverrides, Severity, TlsLabel } from './case.ts';
 export { PkiBuilder } from './pki.ts';
 export type { BuiltCert, BuiltCrl, BuiltPki, CertRef, CrlRef, KeySpec, Digest } from './pki.ts';
 export { probe, describeObservation, sendRaw, holdStalled, captureClientHello } from './probe.ts';

@@ -183,3 +183,38 @@ export async function startOpensslServer(dir: string, args: readonly string[], r
     return { port, lines: () => proc.lines(), stop: () => proc.stop('SIGTERM', 2_000) };
   }, (e) => (e as { portLost?: boolean }).portLost === true);
 }
+
+/** Files of one OCSP responder call, relative to the PKI directory. */
+export interface OcspCall {
+  /** openssl `ca`-style status index. */
+  index: string;
+  /** Certificate of the CA the answers are for. */
+  ca: string;
+  /** Certificate and key that sign the response. */
+  signer: string;
+  signerKey: string;
+  /** DER request to answer, DER response to write. */
+  request: string;
+  response: string;
+}
+
+/** Bound on one responder call. */
+const OCSP_CALL_TIMEOUT_MS = 10_000;
+
+/**
+ * Answers one OCSP request the way `openssl ocsp -port` would, without a listener of its own: one
+ * process per request, nextUpdate a day ahead. Not recorded: it runs while a case runs, not in the build.
+ */
+export async function answerOcspRequest(dir: string, call: OcspCall, signal?: AbortSignal): Promise<void> {
+  const argv = ['ocsp', '-index', call.index, '-CA', call.ca, '-rsigner', call.signer, '-rkey', call.signerKey,
+    '-reqin', call.request, '-respout', call.response, '-ndays', '1'];
+  const result = await execa(opensslBinary(), argv, {
+    cwd: dir, reject: false, timeout: OCSP_CALL_TIMEOUT_MS, stdin: 'ignore',
+    env: { OPENSSL_CONF: path.join(dir, 'openssl.cnf') },
+    ...(signal ? { cancelSignal: signal } : {}),
+  });
+  if (result.failed) {
+    const why = result.timedOut ? `timed out after ${OCSP_CALL_TIMEOUT_MS} ms` : lastLines(result.stderr || String(result.message), 3);
+    throw new Error(`openssl ${argv.join(' ')} failed: ${why}`);
+  }
+}

@@ -30,7 +30,7 @@ export interface CertOptions {
   keyUsage?: string[] | null;
   /** extendedKeyUsage values; null omits the extension. */
   eku?: string[] | null;
-  /** subjectAltName entries (`DNS:x`, `IP:1.2.3.4`, `email:a@b`); null omits it. */
+  /** subjectAltName entries (`DNS:x`, `IP:1.2.3.4`, `email:a@b`, `URI:spiffe://td/x`); null omits it. Entries with control characters (an embedded NUL) are encoded as raw DER (DNS, email and URI only). */
   san?: string[] | null;
   /** basicConstraints pathlen (CAs only). */
   pathLen?: number;
@@ -80,6 +80,56 @@ export interface CrlOptions {
   signer?: CertRef;
 }
 
+/** Options of an OCSP responder answering for the certificates one CA issued; every certificate not listed is answered good. */
+export interface OcspOptions {
+  /** Answered revoked. */
+  revoked?: CertRef[];
+  /** Left out of the responder's index, so answered unknown. */
+  unknown?: CertRef[];
+  /** Answered with bytes that are no OCSP response at all. */
+  garbage?: CertRef[];
+  /** Answered good but dated in the past: thisUpdate two hours ago, nextUpdate one hour ago. */
+  stale?: CertRef[];
+  /** Answered good, signed by `forger` instead of the responder. */
+  forged?: CertRef[];
+  /** The key that signs forged answers: a CA other than the issuer (an impostor with the issuer's name is the sharpest test). */
+  forger?: CertRef;
+  /** Signs every honest answer; default a delegated responder `<name>-signer` that the issuer certifies with EKU OCSPSigning. */
+  signer?: CertRef;
+}
+
+/** A declared OCSP responder. */
+export interface OcspRef {
+  readonly name: string;
+  readonly kind: 'ocsp';
+}
+
+/** What a responder answers for one certificate beyond its index entry. */
+export type OcspAnswer = 'good' | 'revoked' | 'unknown' | 'garbage' | 'stale' | 'forged';
+
+/** A built OCSP responder: the openssl index it serves and who signs. */
+export interface BuiltOcsp {
+  name: string;
+  /** Entity name of the CA it answers for. */
+  issuer: string;
+  /** openssl `ca`-style index file, path relative to the PKI directory. */
+  index: string;
+  /** The index as built (a case may revoke at run time; the responder restores this between runs). */
+  indexText: string;
+  /** Entity that signs honest answers. */
+  signer: string;
+  /** Entity that signs forged answers. */
+  forger?: string;
+  /** Every certificate the CA issued, by upper-case hex serial: entity name and declared answer. */
+  certs: ReadonlyMap<string, { name: string; answer: OcspAnswer }>;
+}
+
+/** Options of a build. */
+export interface BuildOptions {
+  /** URL written into the authorityInfoAccess OCSP entry of every certificate issued by a CA with a declared responder; required when one is declared. */
+  ocspUrl?: string;
+}
+
 /** A declared certificate; pass it as an issuer or look it up after the build. */
 export interface CertRef {
   readonly name: string;
@@ -100,6 +150,12 @@ interface CertDecl extends CertRef {
 interface CrlDecl extends CrlRef {
   issuer: CertRef;
   opts: CrlOptions;
+}
+
+interface OcspDecl extends OcspRef {
+  issuer: CertRef;
+  signer: CertRef;
+  opts: OcspOptions;
 }
 
 /** A built certificate: absolute paths and the parsed result. */
@@ -141,6 +197,8 @@ export interface BuiltPki {
   dir: string;
   certs: ReadonlyMap<string, BuiltCert>;
   crls: ReadonlyMap<string, BuiltCrl>;
+  /** OCSP responders, by name (empty unless the PKI declares one). */
+  ocsp: ReadonlyMap<string, BuiltOcsp>;
   session: OpensslSession;
   /** A built certificate by name (throws on typos). */
   cert(name: string): BuiltCert;
@@ -159,6 +217,7 @@ const DAY = 86_400;
 export class PkiBuilder {
   private readonly certs: CertDecl[] = [];
   private readonly crls: CrlDecl[] = [];
+  private readonly responders: OcspDecl[] = [];
 
   /** A CA: self-signed root without `issuer`, intermediate with one. */
   ca(name: string, opts: CaOptions = {}): CertRef {
@@ -200,6 +259,40 @@ export class PkiBuilder {
     return decl;
   }
 
+  /** An OCSP responder for the certificates `issuer` issued (signer default: a delegated `<name>-signer`, EKU OCSPSigning). */
+  ocsp(name: string, issuer: CertRef, opts: OcspOptions = {}): OcspRef {
+    this.checkName(name);
+    this.known(issuer, `ocsp ${name}`);
+    if (issuer.kind !== 'ca') throw specError(`ocsp ${name}: issuer ${issuer.name} is not a CA`);
+    if (this.responders.some((r) => r.issuer.name === issuer.name)) throw specError(`ocsp ${name}: ${issuer.name} already has a responder`);
+    const listed = [...opts.revoked ?? [], ...opts.unknown ?? [], ...opts.garbage ?? [], ...opts.stale ?? [], ...opts.forged ?? []];
+    for (const ref of listed) {
+      this.known(ref, `ocsp ${name}`);
+      if (this.decl(ref).opts.issuer?.name !== issuer.name) throw specError(`ocsp ${name}: ${ref.name} is not issued by ${issuer.name}, so this responder cannot answer for it`);
+    }
+    const twice = listed.find((ref, i) => listed.findIndex((r) => r.name === ref.name) !== i);
+    if (twice) throw specError(`ocsp ${name}: ${twice.name} is given two answers`);
+    if ((opts.forged?.length ?? 0) > 0 && opts.forger === undefined) throw specError(`ocsp ${name}: forged answers need a forger (a CA with another key)`);
+    if (opts.forger) {
+      this.known(opts.forger, `ocsp ${name}`);
+      if (opts.forger.name === issuer.name) throw specError(`ocsp ${name}: forger ${opts.forger.name} and issuer ${issuer.name} are the same CA; a forged answer needs another key`);
+    }
+    if (opts.signer) this.known(opts.signer, `ocsp ${name}`);
+    const signer = opts.signer ?? this.leaf(`${name}-signer`, {
+      issuer, cn: `${subjectCn(this.decl(issuer), this.certs)} OCSP responder`, eku: ['OCSPSigning'],
+      // RFC 6960 §4.2.2.2.1: a delegated responder's own status is not checked.
+      extraExtensions: ['noCheck = ignored'],
+    });
+    const decl: OcspDecl = { name, kind: 'ocsp', issuer, signer, opts };
+    this.responders.push(decl);
+    return decl;
+  }
+
+  /** Whether the PKI declares an OCSP responder (its URL must then be given to build()). */
+  declaresOcsp(): boolean {
+    return this.responders.length > 0;
+  }
+
   /** Names of every declared certificate, in declaration order. */
   names(): string[] {
     return this.certs.map((c) => c.name);
@@ -216,13 +309,23 @@ export class PkiBuilder {
   }
 
   /** Builds every declared certificate and CRL inside `dir`; `signal` kills a running openssl. */
-  async build(dir: string, signal?: AbortSignal): Promise<BuiltPki> {
+  async build(dir: string, signal?: AbortSignal, opts: BuildOptions = {}): Promise<BuiltPki> {
+    if (this.responders.length > 0 && opts.ocspUrl === undefined) throw specError(`OCSP responder ${this.responders[0]?.name ?? ''} is declared but build() was given no ocspUrl`);
     const session = new OpensslSession(dir, signal);
     const certs = new Map<string, BuiltCert>();
-    for (const decl of this.certs) if (decl.opts.deferred !== true) certs.set(decl.name, await buildCert(session, decl, certs, this.certs));
+    const checked = new Set(this.responders.map((r) => r.issuer.name));
+    const unchecked = new Set(this.responders.flatMap((r) => [r.signer.name, ...(r.opts.forger ? [r.opts.forger.name] : [])]));
+    const aiaOf = (decl: CertDecl): string | undefined =>
+      (opts.ocspUrl !== undefined && decl.opts.issuer !== undefined && checked.has(decl.opts.issuer.name) && !unchecked.has(decl.name) ? opts.ocspUrl : undefined);
+    for (const decl of this.certs) {
+      if (decl.opts.deferred === true) continue;
+      certs.set(decl.name, await buildCert(session, decl, certs, this.certs, aiaOf(decl)));
+    }
     const issuing = new Map<string, Promise<BuiltCert>>();
     const crls = new Map<string, BuiltCrl>();
     for (const decl of this.crls) crls.set(decl.name, await buildCrl(session, decl, certs, this.certs));
+    const ocsp = new Map<string, BuiltOcsp>();
+    for (const decl of this.responders) ocsp.set(decl.name, await buildOcsp(session, decl, this.certs));
     const lookup = <T>(map: ReadonlyMap<string, T>, what: string, name: string): T => {
       const found = map.get(name);
       if (found === undefined) throw specError(`no ${what} named ${name} in this PKI (have: ${[...map.keys()].join(', ')})`);
@@ -232,6 +335,7 @@ export class PkiBuilder {
       dir,
       certs,
       crls,
+      ocsp,
       session,
       cert: (name) => lookup(certs, 'certificate', name),
       crl: (name) => lookup(crls, 'CRL', name),
@@ -247,7 +351,7 @@ export class PkiBuilder {
         if (decl?.opts.deferred !== true) return Promise.reject(specError(`${name} is not a deferred certificate of this PKI`));
         let pending = issuing.get(name);
         if (!pending) {
-          pending = buildCert(session, decl, certs, this.certs).then((cert) => { certs.set(name, cert); return cert; });
+          pending = buildCert(session, decl, certs, this.certs, aiaOf(decl)).then((cert) => { certs.set(name, cert); return cert; });
           issuing.set(name, pending);
         }
         return pending;
@@ -311,7 +415,7 @@ export class PkiBuilder {
 
   private checkName(name: string): void {
     if (!NAME.test(name)) throw specError(`entity name ${JSON.stringify(name)} must match ${NAME.source}`);
-    if (this.certs.some((c) => c.name === name) || this.crls.some((c) => c.name === name)) {
+    if (this.certs.some((c) => c.name === name) || this.crls.some((c) => c.name === name) || this.responders.some((c) => c.name === name)) {
       throw specError(`entity name ${name} is declared twice`);
     }
   }
@@ -330,6 +434,11 @@ function keyArgs(key: KeySpec): string[] {
   }
 }
 
+/** The CN a declaration ends up with (for names derived from it). */
+function subjectCn(decl: CertDecl, decls: readonly CertDecl[]): string {
+  return /CN=([^/]*)/.exec(subjectOf(decl, decls))?.[1]?.replace(/\\(.)/g, '$1') ?? decl.name;
+}
+
 /** Escapes a CN for openssl -subj. */
 function subjectOf(decl: CertDecl, decls: readonly CertDecl[]): string {
   if (decl.opts.impersonate !== undefined) {
@@ -341,7 +450,25 @@ function subjectOf(decl: CertDecl, decls: readonly CertDecl[]): string {
   return `/CN=${cn.replace(/[\\/+]/g, (ch) => `\\${ch}`)}`;
 }
 
-function extensionLines(decl: CertDecl): string[] {
+/** GeneralName tags of the SAN types that can be written as raw DER. */
+const RAW_SAN_TAGS: Readonly<Record<string, number>> = { email: 1, DNS: 2, URI: 6 };
+
+/** A subjectAltName whose entries openssl's config syntax cannot carry (control characters, an embedded NUL): generated DER. */
+function rawSan(entries: readonly string[]): { line: string; section: string[] } | undefined {
+  // eslint-disable-next-line no-control-regex
+  if (!entries.some((e) => /[\x00-\x1f\x7f]/.test(e))) return undefined;
+  const section = entries.map((entry, i) => {
+    const colon = entry.indexOf(':');
+    const type = entry.slice(0, colon);
+    const tag = RAW_SAN_TAGS[type];
+    if (colon < 0 || tag === undefined) throw specError(`SAN entry ${JSON.stringify(entry)}: raw encoding supports DNS, email and URI only`);
+    // IMPLICIT retags the OCTET STRING as the GeneralName choice: the same bytes an IA5String would carry.
+    return `name.${i} = IMPLICIT:${tag},FORMAT:HEX,OCTETSTRING:${Buffer.from(entry.slice(colon + 1), 'latin1').toString('hex')}`;
+  });
+  return { line: 'subjectAltName = ASN1:SEQUENCE:san_raw', section: ['[san_raw]', ...section] };
+}
+
+function extensionLines(decl: CertDecl, ocspUrl?: string): string[] {
   const o = decl.opts;
   const isCa = decl.kind === 'ca' || o.caFlag === true;
   const selfSigned = o.issuer === undefined;
@@ -353,10 +480,11 @@ function extensionLines(decl: CertDecl): string[] {
   const eku = o.eku === undefined ? (decl.kind === 'ca' ? null : [role === 'server' ? 'serverAuth' : 'clientAuth']) : o.eku;
   if (eku !== null) lines.push(`extendedKeyUsage = ${eku.join(',')}`);
   const san = o.san === undefined ? (decl.kind === 'leaf' && role === 'server' ? ['DNS:localhost', 'IP:127.0.0.1'] : null) : o.san;
-  if (san !== null) lines.push(`subjectAltName = ${san.join(',')}`);
+  if (san !== null) lines.push(rawSan(san)?.line ?? `subjectAltName = ${san.join(',')}`);
   if (o.nameConstraints !== undefined) lines.push(`nameConstraints = critical,${o.nameConstraints}`);
   lines.push('subjectKeyIdentifier = hash');
   if (!selfSigned && o.authorityKeyId !== false) lines.push('authorityKeyIdentifier = keyid:always');
+  if (ocspUrl !== undefined) lines.push(`authorityInfoAccess = OCSP;URI:${ocspUrl}`);
   lines.push(...(o.extraExtensions ?? []));
   return lines;
 }
@@ -367,15 +495,15 @@ function asn1Time(secondsFromNow: number): string {
   return d.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
-async function buildCert(session: OpensslSession, decl: CertDecl, built: ReadonlyMap<string, BuiltCert>, decls: readonly CertDecl[]): Promise<BuiltCert> {
+async function buildCert(session: OpensslSession, decl: CertDecl, built: ReadonlyMap<string, BuiltCert>, decls: readonly CertDecl[], ocspUrl?: string): Promise<BuiltCert> {
   const o = decl.opts;
   const name = decl.name;
   const issuer = o.issuer ? built.get(o.issuer.name) : undefined;
   if (o.issuer && !issuer) throw specError(`${name}: issuer ${o.issuer.name} is declared after it`);
   const subject = subjectOf(decl, decls);
   const key = o.key ?? 'ec-p256';
-  const exts = extensionLines(decl);
-  const config = ['[req]', 'distinguished_name = req_dn', 'string_mask = utf8only', 'utf8 = yes', '[req_dn]', '[ext]', ...exts];
+  const exts = extensionLines(decl, ocspUrl);
+  const config = ['[req]', 'distinguished_name = req_dn', 'string_mask = utf8only', 'utf8 = yes', '[req_dn]', '[ext]', ...exts, ...(rawSan(o.san ?? [])?.section ?? [])];
   const exact = o.notBefore !== undefined || (o.notAfter !== undefined && o.notAfter % DAY !== 0);
   const issuerKeyIsEd = issuer !== undefined ? issuer.x509.publicKey.asymmetricKeyType === 'ed25519' : key === 'ed25519';
   const digestArgs = issuerKeyIsEd ? [] : [`-${o.digest ?? 'sha256'}`];
@@ -412,7 +540,7 @@ async function buildCert(session: OpensslSession, decl: CertDecl, built: Readonl
   if (o.tamper === 'signature') await tamperSignature(session, name);
   const pem = await readFile(session.resolve(`${name}.pem`), 'utf8');
   const x509 = new X509Certificate(pem);
-  checkCert(decl, x509, issuer);
+  checkCert(decl, x509, issuer, ocspUrl);
   const chainParts = [pem];
   for (let up = o.sendIntermediates === false ? undefined : issuer; up && up.issuer !== up.name; up = built.get(up.issuer)) {
     if (up.x509.issuer === up.x509.subject) break;
@@ -451,7 +579,7 @@ export function basicConstraintsCa(der: Buffer): boolean {
 }
 
 /** Checks what openssl produced against what was asked. */
-function checkCert(decl: CertDecl, x509: X509Certificate, issuer: BuiltCert | undefined): void {
+function checkCert(decl: CertDecl, x509: X509Certificate, issuer: BuiltCert | undefined, ocspUrl?: string): void {
   const fail = (what: string): never => {
     throw new HarnessError('ERR_MTLS_PKI_CHECK', `PKI check: ${decl.name} ${what}`, 'openssl produced something other than what was asked; report this with your openssl version');
   };
@@ -473,6 +601,8 @@ function checkCert(decl: CertDecl, x509: X509Certificate, issuer: BuiltCert | un
   const ekuOids = x509.keyUsage ?? [];
   if (eku?.includes('clientAuth') && !ekuOids.includes('1.3.6.1.5.5.7.3.2')) fail('lacks EKU clientAuth');
   if (eku?.includes('serverAuth') && !ekuOids.includes('1.3.6.1.5.5.7.3.1')) fail('lacks EKU serverAuth');
+  if (eku?.includes('OCSPSigning') && !ekuOids.includes('1.3.6.1.5.5.7.3.9')) fail('lacks EKU OCSPSigning');
+  if (ocspUrl !== undefined && !(x509.infoAccess ?? '').includes(`OCSP - URI:${ocspUrl}`)) fail(`lacks the authorityInfoAccess OCSP URL ${ocspUrl}`);
   if (eku === undefined && x509.keyUsage !== undefined && decl.opts.eku === null) fail('carries an EKU that was not asked for');
   const notAfter = Date.parse(x509.validTo);
   const wantAfter = Date.now() + (decl.opts.notAfter ?? DAY) * 1000;
@@ -521,4 +651,26 @@ async function buildCrl(session: OpensslSession, decl: CrlDecl, certs: ReadonlyM
     throw new HarnessError('ERR_MTLS_PKI_CHECK', `PKI check: ${name} is not one PEM CRL`, 'openssl produced something other than what was asked; report this with your openssl version');
   }
   return { name, path: session.resolve(`${name}.crl.pem`), issuer: decl.issuer.name, pem, entries: rows.length };
+}
+
+async function buildOcsp(session: OpensslSession, decl: OcspDecl, decls: readonly CertDecl[]): Promise<BuiltOcsp> {
+  const o = decl.opts;
+  const answerOf = (name: string): OcspAnswer => {
+    const has = (list: CertRef[] | undefined): boolean => (list ?? []).some((r) => r.name === name);
+    return has(o.revoked) ? 'revoked' : has(o.unknown) ? 'unknown' : has(o.garbage) ? 'garbage' : has(o.stale) ? 'stale' : has(o.forged) ? 'forged' : 'good';
+  };
+  const certs = new Map<string, { name: string; answer: OcspAnswer }>();
+  for (const c of decls) if (c.opts.issuer?.name === decl.issuer.name) certs.set(c.serial, { name: c.name, answer: answerOf(c.name) });
+  // The ca database stores UTCTime (two-digit year); the responder reads only status, serial and revocation time.
+  const revokedAt = asn1Time(-120).slice(2);
+  const expiry = asn1Time(DAY).slice(2);
+  const rows = [...certs].filter(([, c]) => c.answer !== 'unknown').map(([serial, c]) =>
+    c.answer === 'revoked' ? `R\t${expiry}\t${revokedAt},keyCompromise\t${serial}\tunknown\t/CN=${c.name}\n` : `V\t${expiry}\t\t${serial}\tunknown\t/CN=${c.name}\n`);
+  const index = `${decl.name}.ocsp.idx`;
+  const indexText = rows.join('');
+  await session.write(index, indexText, `${decl.name}: status index of ${decl.issuer.name}'s certificates for the OCSP responder (${rows.length} entries)`);
+  const signer = decl.signer.name;
+  session.record(`# openssl ocsp -index ${index} -CA ${decl.issuer.name}.pem -rsigner ${signer}.pem -rkey ${signer}.key -ndays 1 -port 8080`,
+    `${decl.name}: the responder the suite runs answers each request this way (one openssl ocsp call per request, -reqin/-respout)${o.forger ? `; forged answers are signed with ${o.forger.name}'s key` : ''}`);
+  return { name: decl.name, issuer: decl.issuer.name, index, indexText, signer, ...(o.forger ? { forger: o.forger.name } : {}), certs };
 }

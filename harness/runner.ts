@@ -12,9 +12,11 @@ import { expectedFailure, type Expectations, NO_EXPECTATIONS } from './expectati
 import { readSettledLogs, waitForLog } from './logs.ts';
 import { leaseKeys } from './key-pool.ts';
 import { replayScript, shellQuote } from './openssl.ts';
-import { PkiBuilder, type BuiltPki } from './pki.ts';
+import { PkiBuilder, type BuildOptions, type BuiltPki } from './pki.ts';
 import { captureClientHello, describeObservation, observationSentence, probe, sendRaw, type ProbeOptions, type ProbeRequest } from './probe.ts';
 import { sampleServer } from './resources.ts';
+import { responderUrl, startResponderFor, type OcspResponder } from './ocsp-responder.ts';
+import { breakTrustMaterial } from './trust-material.ts';
 import type { Observation, Outcome, RunningServer, ServerAdapter, ServerSetup, TlsVersion } from './types.ts';
 import { startUpstream, type Upstream } from './upstream.ts';
 
@@ -383,6 +385,7 @@ async function resolveSetup(pki: BuiltPki, serverDir: string, overrides: SetupOv
   if (allowed) setup.allowedClients = allowed;
   const postHandshake = overrides?.postHandshakeAuth ?? base?.postHandshakeAuth;
   if (postHandshake !== undefined) setup.postHandshakeAuth = postHandshake;
+  if (base?.ocsp) setup.ocsp = base.ocsp;
   return setup;
 }
 
@@ -405,6 +408,8 @@ export interface SharedPki {
   pki: BuiltPki;
   /** Whether this run is the one that reports the openssl work. */
   countOpenssl: boolean;
+  /** The OCSP responder whose URL the PKI carries. */
+  responder?: OcspResponder | undefined;
 }
 
 /** Runs one case under each TLS version in turn, on one PKI (a fresh one per version where the case asks for it). */
@@ -430,17 +435,22 @@ export async function runCaseVersions(def: CaseDefinition, all: readonly TlsLabe
     return;
   }
   const dir = await tmp.dir({ prefix: 'mtls-case-', unsafeCleanup: true });
+  let responder: OcspResponder | undefined;
   try {
     let pki: BuiltPki;
     try {
-      pki = await buildWithin(declarePki(def), dir.path, opts.signal);
+      const builder = declarePki(def);
+      responder = await startResponderFor(builder, opts.signal);
+      pki = await buildWithin(builder, dir.path, opts.signal, responder?.buildOptions);
+      responder?.serve(pki);
     } catch {
       // Whatever went wrong, each run meets it again on its own and reports it as usual.
       for (const [i, tls] of runs.entries()) eachRun(i, await runCase(def, tls, opts));
       return;
     }
-    for (const [i, tls] of runs.entries()) eachRun(i, await runCase(def, tls, opts, { dir: dir.path, pki, countOpenssl: i === 0 }));
+    for (const [i, tls] of runs.entries()) eachRun(i, await runCase(def, tls, opts, { dir: dir.path, pki, countOpenssl: i === 0, responder }));
   } finally {
+    await responder?.close();
     await dir.cleanup();
   }
 }
@@ -455,10 +465,10 @@ function unrunResult(def: CaseDefinition, tls: TlsLabel, verdict: 'not-applicabl
 }
 
 /** Builds a PKI within its own bound: harness time, never counted against the case. */
-function buildWithin(builder: PkiBuilder, dir: string, signal: AbortSignal | undefined): Promise<BuiltPki> {
+function buildWithin(builder: PkiBuilder, dir: string, signal: AbortSignal | undefined, options?: BuildOptions): Promise<BuiltPki> {
   const bound = AbortSignal.timeout(PKI_TIMEOUT_MS);
   const both = signal ? AbortSignal.any([signal, bound]) : bound;
-  return within(builder.build(dir, both), PKI_TIMEOUT_MS, () => new HarnessError('ERR_MTLS_OVERLOADED',
+  return within(builder.build(dir, both, options), PKI_TIMEOUT_MS, () => new HarnessError('ERR_MTLS_OVERLOADED',
     `building the PKI took more than ${PKI_TIMEOUT_MS / 1000} s: the machine is overloaded (harness time, not the server's)`, 'run again when the machine is less busy, or with a lower --concurrency'));
 }
 
@@ -514,11 +524,16 @@ export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRu
     if (clock.signal.aborted) throw abortReason(clock.signal);
     const tmpDir = shared ? { path: shared.dir, cleanup: () => Promise.resolve() } : await tmp.dir({ prefix: 'mtls-case-', unsafeCleanup: true });
     teardown.push(async () => { await settle(work, grace); await tmpDir.cleanup(); });
-    pki = shared ? shared.pki : await step(buildWithin(builder, tmpDir.path, clock.signal));
+    const responder = shared ? shared.responder : await step(startResponderFor(builder, clock.signal));
+    if (responder && !shared) teardown.push(() => responder.close());
+    pki = shared ? shared.pki : await step(buildWithin(builder, tmpDir.path, clock.signal, responder?.buildOptions));
+    if (shared) await responder?.reset();
+    else responder?.serve(pki);
     armClock();
     const serverDir = path.join(tmpDir.path, shared ? `server-tls${tls}` : 'server');
     await mkdir(serverDir, { mode: 0o700 });
     let setup = await step(resolveSetup(pki, serverDir, def.setup));
+    if (responder) setup.ocsp = { url: responderUrl(responder, def.setup?.ocsp) };
     let upstream: Upstream | undefined;
     if (def.setup?.upstream === true) {
       const starting = startUpstream(setup);
@@ -569,6 +584,16 @@ export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRu
       `${client === null ? 'a client without a certificate' : `client '${client}'`} requesting ${request?.path ?? setup.paths.protected}`;
     const commands = new Map<Observation, string>();
     let peers = 0;
+    /** A second server's setup: its own directory and client-CA bundle, the case's responder, and any trust material broken on purpose. */
+    const peerSetupFor = async (overrides: SetupOverrides): Promise<ServerSetup> => {
+      const peerDir = path.join(tmpDir.path, `peer-tls${tls}-${++peers}`);
+      await mkdir(peerDir, { mode: 0o700 });
+      const peerSetup = await resolveSetup(builtPki, peerDir, overrides, setup);
+      peerSetup.tls.clientCa = await builtPki.bundle(`peer-tls${tls}-${peers}-client-ca.pem`, overrides.clientCa ?? ['root']);
+      if (responder) peerSetup.ocsp = { url: responderUrl(responder, overrides.ocsp) };
+      if (overrides.brokenMaterial) await breakTrustMaterial(peerSetup, overrides.brokenMaterial, builtPki.session);
+      return peerSetup;
+    };
     const ctx: CaseContext = {
       tls, versions: opts.profile?.versions ?? ['1.2', '1.3'], pki: builtPki, get setup() { return setup; }, server: running,
       connect,
@@ -606,6 +631,10 @@ export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRu
         await builtPki.issue(name);
         enter('running the case');
       },
+      revokeAtResponder: async (name) => {
+        if (!responder) throw new HarnessError('ERR_MTLS_PKI_SPEC', `case ${def.id} revokes ${name} at the OCSP responder but declares none`, 'declare one with b.ocsp()');
+        await responder.revoke(name);
+      },
       reload: async (overrides) => {
         if (!running.reload) throw new HarnessError('ERR_MTLS_ADAPTER_START', `case ${def.id} reloads but ${adapter.name} has no reload()`, "declare 'crl-reload' only with a reload function");
         setup = await resolveSetup(builtPki, serverDir, overrides, setup);
@@ -615,10 +644,7 @@ export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRu
       },
       bundle: (file, names) => builtPki.bundle(file, names),
       startPeer: async (overrides) => {
-        const peerDir = path.join(tmpDir.path, `peer-tls${tls}-${++peers}`);
-        await mkdir(peerDir, { mode: 0o700 });
-        const peerSetup = await resolveSetup(builtPki, peerDir, overrides, setup);
-        peerSetup.tls.clientCa = await builtPki.bundle(`peer-tls${tls}-${peers}-client-ca.pem`, overrides.clientCa ?? ['root']);
+        const peerSetup = await peerSetupFor(overrides);
         const peer = await within(adapter.start(peerSetup), startTimeout, () => new HarnessError('ERR_MTLS_ADAPTER_START', `a second ${adapter.name} server did not start within ${startTimeout} ms (case ${def.id})`, 'check that two instances can run at once'));
         teardown.push(() => within(peer.stop(), stopTimeout, () => new Error(`the second ${adapter.name} server did not stop within ${stopTimeout} ms`)));
         return peer;
@@ -627,6 +653,24 @@ export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRu
       ...(adapter.forwarding ? { forwarding: adapter.forwarding } : {}),
       defer: (cleanup) => { teardown.push(cleanup); },
       sampleResources: () => sampleServer(running),
+      tryStartPeer: async (overrides) => {
+        const peerSetup = await peerSetupFor(overrides);
+        enter(`starting a second ${adapter.name} server that may refuse to start`);
+        const starting = Promise.resolve().then(() => adapter.start(peerSetup));
+        // Whenever it starts, even after the bound, it is stopped with the case.
+        teardown.push(async () => {
+          const late = await within(starting, grace, () => new Error('start never resolved')).catch(() => undefined);
+          if (late && typeof late.stop === 'function') await stopWithin(late, adapter.name, stopTimeout);
+        });
+        try {
+          const peer = await within(starting, startTimeout, () => new StartFailure(`a second ${adapter.name} server neither started nor failed within ${startTimeout} ms`));
+          enter('judging the case');
+          return { server: peer };
+        } catch (error) {
+          enter('judging the case');
+          return { startError: isHarnessError(error) ? error.message : messageOf(error).split('\n')[0] ?? '', hung: error instanceof StartFailure };
+        }
+      },
     };
 
     const body = def.run ?? (async (t: CaseContext) => {
@@ -790,9 +834,11 @@ type ResultBase = Pick<CaseResult, 'id' | 'title' | 'family' | 'severity' | 'cor
 function judge(def: CaseDefinition, opts: CaseRunOptions, base: ResultBase, checks: Check[], notes: CaseResult['notes'] & object,
   failure: string | undefined, logLines: string[], pki: BuiltPki | undefined, ms: number): CaseResult {
   const failed = checks.find((c) => !c.ok);
-  const deciding = failed ?? checks.find((c) => c.observation) ?? checks[0];
+  // A check of the case's own expectation made without a probe (a server that refused to start) speaks for the case.
+  const unprobed = failed ? undefined : checks.find((c) => !c.observation && c.expected === def.expected);
+  const deciding = failed ?? unprobed ?? checks.find((c) => c.observation) ?? checks[0];
   // Every result carries the outcome of the observation that decided it: the failed check's, else the first observed one.
-  const obs = failed?.observation ?? checks.find((c) => c.observation)?.observation;
+  const obs = unprobed ? undefined : (failed?.observation ?? checks.find((c) => c.observation)?.observation);
   // A probe that failed on our side is an error, unless the check is about survival: a server that died under a robustness case failed it.
   const erred = failure !== undefined || (failed?.observation?.outcome === 'error' && failed.expected !== 'alive');
   let verdict: Verdict = erred ? 'error' : failed || checks.length === 0 ? 'fail' : 'pass';

@@ -10,10 +10,13 @@ export type Capability =
   | 'log-identity' // logs the client identity of each accepted request
   | 'proxy' // forwards accepted requests to setup.upstream and says how in ServerAdapter.forwarding
   | 'vhosts' // serves setup.vhosts: a protected name (client certificate required) and a public one
-  | 'optional-auth'; // supports clientAuth: 'optional'
+  | 'optional-auth' // supports clientAuth: 'optional'
+  | 'ocsp' // checks client certificates with the OCSP responder setup.ocsp names, and refuses when it cannot
+  | 'spiffe'; // allowedClients entries may be SPIFFE IDs (URI SAN of an X509-SVID) and dns:/email: SAN rules
+
 
 /** Every capability, in a fixed order. */
-export const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth'];
+export const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth', 'ocsp', 'spiffe'];
 
 /**
  * How a proxy passes the verified client's identity to its upstream, so the suite can decode it:
@@ -63,7 +66,11 @@ export interface ServerSetup {
   canary: string;
   /** In per-path mode the public response body contains this instead (and the anonymous response in optional mode, the public name's in vhost mode). */
   publicCanary?: string;
-  /** CNs allowed to see the protected resource; absent = any verified client. */
+  /**
+   * Clients allowed to see the protected resource; absent = any verified client. A plain entry is a CN;
+   * with 'spiffe': `spiffe://trust-domain/path` is a SPIFFE ID matched against the single URI SAN of an
+   * X509-SVID, `dns:name` a DNS SAN and `email:address` an rfc822Name SAN, each compared byte for byte.
+   */
   allowedClients?: string[];
   /** Per-path mode: ask for the certificate only when the protected path is requested (TLS 1.3 post-handshake authentication); adapters that cannot ask during the handshake instead. */
   postHandshakeAuth?: boolean;
@@ -81,6 +88,15 @@ export interface ServerSetup {
    * host than the SNI must not get the protected resource (421 Misdirected Request).
    */
   vhosts?: { protected: string; public: string };
+  /**
+   * With 'ocsp': the suite's OCSP responder (HTTP, POST or GET per RFC 6960 appendix A). Client certificates
+   * carry the same URL in authorityInfoAccess; a server may use either, and must refuse a client whose
+   * status it cannot establish as good (revoked, unknown, unreachable responder, untrusted or stale answer).
+   */
+  ocsp?: {
+    /** e.g. `http://127.0.0.1:41234/ocsp` */
+    url: string;
+  };
 }
 
 /** A started server. */

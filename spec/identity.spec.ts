@@ -1,6 +1,6 @@
 // identity: what the server learns about the client and what it logs.
 import { randomBytes } from 'node:crypto';
-import { defineCase, hasRawControl, namesToken, physicalLines, recordsAcceptance, type CaseContext } from '../harness/index.ts';
+import { defineCase, hasRawControl, namesToken, physicalLines, recordsAcceptance, type CaseContext, type Reference } from '../harness/index.ts';
 
 const OWASP_LOGGING = { title: 'OWASP Logging Cheat Sheet', url: 'https://cheatsheetseries.owasp.org/cheatsheets/Logging_Cheat_Sheet.html' };
 const CWE_117 = { title: 'CWE-117 Improper Output Neutralization for Logs', url: 'https://cwe.mitre.org/data/definitions/117.html' };
@@ -19,6 +19,11 @@ async function expectNoAcceptance(t: CaseContext, name: string, label: string): 
     observed: offending === undefined ? `none of ${lines.length} log lines records ${JSON.stringify(name)} as accepted` : `logged: ${offending}`,
   });
 }
+
+const SVID: Reference = { title: 'SPIFFE X509-SVID §5.2 Leaf Validation', url: 'https://github.com/spiffe/spiffe/blob/main/standards/X509-SVID.md#52-leaf-validation' };
+const SVID_URI: Reference = { title: 'SPIFFE X509-SVID §2 SPIFFE ID (exactly one URI SAN)', url: 'https://github.com/spiffe/spiffe/blob/main/standards/X509-SVID.md#2-spiffe-id' };
+const SPIFFE_ID: Reference = { title: 'SPIFFE-ID §2 SPIFFE Identity (trust domain and path)', url: 'https://github.com/spiffe/spiffe/blob/main/standards/SPIFFE-ID.md#2-spiffe-identity' };
+const SAN_RULES = 'allowedClients entries `spiffe://trust-domain/path` (a SPIFFE ID: the one URI SAN of an X509-SVID), `dns:name` (a DNS SAN) and `email:address` (an rfc822Name SAN) are matched against SANs of their own type only, byte for byte; a plain entry is a CN.';
 
 export default [
   defineCase({
@@ -213,6 +218,152 @@ export default [
       t.expectServed(await t.probe('colleague'), "control client 'colleague'");
       await t.expectLog((line) => namesToken(line, colleague), 'the control client is logged', `naming ${colleague}`);
       await expectNoAcceptance(t, intruder, 'no log line records the refused client as accepted');
+    },
+  }),
+  defineCase({
+    id: 'identity::spiffe-id-allowed',
+    title: 'serves the client whose X509-SVID carries the allowed SPIFFE ID, and not a CN that spells it',
+    family: 'identity', severity: 'high',
+    expected: 'accept',
+    requires: ['allowlist', 'spiffe'],
+    policy: SAN_RULES,
+    why: 'Service meshes authorize workloads by SPIFFE ID, the URI SAN of their X509-SVID, not by CN. A server that cannot match it forces operators back to CN rules; one that also takes a CN reading "spiffe://…" lets any certificate holder name themselves a workload.',
+    references: [SVID_URI, SPIFFE_ID],
+    pki: (b, { root }) => {
+      b.leaf('client', { issuer: root, cn: `billing-${tag()}`, san: ['URI:spiffe://acme.test/billing'] });
+      b.leaf('cn-only', { issuer: root, cn: 'spiffe://acme.test/billing' });
+    },
+    setup: { allowedClients: ['spiffe://acme.test/billing'] },
+    run: async (t) => {
+      t.expectServed(await t.probe('client'), "client 'client' (URI SAN spiffe://acme.test/billing)");
+      t.expectRefused(await t.probe('cn-only'), "client 'cn-only' (CN spiffe://acme.test/billing, no SAN)");
+    },
+  }),
+  defineCase({
+    id: 'identity::spiffe-other-trust-domain',
+    title: 'refuses the allowed SPIFFE path under another trust domain',
+    family: 'identity', severity: 'critical',
+    expected: 'reject',
+    requires: ['allowlist', 'spiffe'],
+    policy: SAN_RULES,
+    why: 'The trust domain is half of the identity: spiffe://evil.test/billing is a different workload from spiffe://acme.test/billing, and in federated meshes both can chain to trusted roots. A matcher that compares the path (or the workload name) alone serves the foreign one.',
+    references: [SPIFFE_ID, SVID],
+    pki: (b, { root }) => {
+      b.leaf('client', { issuer: root, cn: `billing-${tag()}`, san: ['URI:spiffe://evil.test/billing'] });
+      b.leaf('billing', { issuer: root, cn: `billing-${tag()}`, san: ['URI:spiffe://acme.test/billing'] });
+    },
+    setup: { allowedClients: ['spiffe://acme.test/billing'] },
+    run: async (t) => {
+      t.expectRefused(await t.probe('client'), "client 'client' (spiffe://evil.test/billing)");
+      t.expectServed(await t.probe('billing'), "control client 'billing' (spiffe://acme.test/billing)");
+    },
+  }),
+  defineCase({
+    id: 'identity::svid-two-uri-sans',
+    title: 'refuses a certificate with two URI SANs as an X509-SVID',
+    family: 'identity', severity: 'high',
+    expected: 'reject',
+    requires: ['allowlist', 'spiffe'],
+    policy: SAN_RULES,
+    why: 'An X509-SVID carries exactly one SPIFFE ID. A certificate with two URI SANs is ambiguous — which workload is it? — and a matcher that takes "any" lets a CA that stamped a second URI in it (or an attacker who got one issued) claim both.',
+    references: [SVID_URI, SVID],
+    pki: (b, { root }) => {
+      b.leaf('client', { issuer: root, cn: `reports-${tag()}`, san: ['URI:spiffe://acme.test/reports', 'URI:spiffe://acme.test/billing'] });
+      b.leaf('billing', { issuer: root, cn: `billing-${tag()}`, san: ['URI:spiffe://acme.test/billing'] });
+    },
+    setup: { allowedClients: ['spiffe://acme.test/billing'] },
+    run: async (t) => {
+      t.expectRefused(await t.probe('client'), "client 'client' (URI SANs spiffe://acme.test/reports and spiffe://acme.test/billing)");
+      t.expectServed(await t.probe('billing'), "control client 'billing' (one URI SAN)");
+    },
+  }),
+  defineCase({
+    id: 'identity::svid-ca-true',
+    title: 'refuses a CA:TRUE certificate as an X509-SVID',
+    family: 'identity', severity: 'high',
+    expected: 'reject',
+    requires: ['allowlist', 'spiffe'],
+    policy: SAN_RULES,
+    why: 'X509-SVID §5.2: a validator must check that a leaf SVID has CA:FALSE and neither keyCertSign nor cRLSign. A CA:TRUE certificate with the billing SPIFFE ID can mint further "billing" identities at will.',
+    references: [SVID, { title: 'SPIFFE X509-SVID §4.1 Basic Constraints', url: 'https://github.com/spiffe/spiffe/blob/main/standards/X509-SVID.md#41-basic-constraints' }],
+    pki: (b, { root }) => {
+      b.leaf('client', { issuer: root, cn: `billing-ca-${tag()}`, caFlag: true, san: ['URI:spiffe://acme.test/billing'] });
+      b.leaf('billing', { issuer: root, cn: `billing-${tag()}`, san: ['URI:spiffe://acme.test/billing'] });
+    },
+    setup: { allowedClients: ['spiffe://acme.test/billing'] },
+    run: async (t) => {
+      t.expectRefused(await t.probe('client'), "client 'client' (CA:TRUE, keyCertSign, spiffe://acme.test/billing)");
+      t.expectServed(await t.probe('billing'), "control client 'billing' (CA:FALSE)");
+    },
+  }),
+  defineCase({
+    id: 'identity::san-embedded-nul',
+    title: 'never matches a SAN with an embedded NUL against the name before the NUL',
+    family: 'identity', severity: 'critical',
+    expected: 'reject',
+    requires: ['allowlist', 'spiffe'],
+    policy: SAN_RULES,
+    why: 'IA5String SANs may carry a NUL byte; C code that compares them as strings stops there, so `spiffe://acme.test/billing\\0.evil` or `billing.acme.test\\0.evil.test` equals the allowed name (Envoy CVE-2025-66220; the 2009 NUL-certificate attacks on browsers).',
+    references: [
+      { title: 'CVE-2025-66220 (Envoy: SAN matcher truncated at an embedded NUL)', url: 'https://nvd.nist.gov/vuln/detail/CVE-2025-66220' },
+      { title: 'CVE-2009-2408 (NUL byte in certificate names)', url: 'https://nvd.nist.gov/vuln/detail/CVE-2009-2408' },
+      SPIFFE_ID,
+    ],
+    pki: (b, { root }) => {
+      b.leaf('client', { issuer: root, cn: `nul-uri-${tag()}`, san: ['URI:spiffe://acme.test/billing\0.evil'] });
+      b.leaf('nul-dns', { issuer: root, cn: `nul-dns-${tag()}`, san: ['DNS:billing.acme.test\0.evil.test'] });
+      b.leaf('billing', { issuer: root, cn: `billing-${tag()}`, san: ['URI:spiffe://acme.test/billing'] });
+    },
+    setup: { allowedClients: ['spiffe://acme.test/billing', 'dns:billing.acme.test'] },
+    run: async (t) => {
+      t.expectRefused(await t.probe('client'), "client 'client' (URI SAN spiffe://acme.test/billing\\0.evil)");
+      t.expectRefused(await t.probe('nul-dns'), "client 'nul-dns' (DNS SAN billing.acme.test\\0.evil.test)");
+      t.expectServed(await t.probe('billing'), "control client 'billing' (spiffe://acme.test/billing)");
+    },
+  }),
+  defineCase({
+    id: 'identity::email-san-not-dns',
+    title: 'never lets an e-mail SAN satisfy a DNS or URI rule',
+    family: 'identity', severity: 'high',
+    expected: 'reject',
+    requires: ['allowlist', 'spiffe'],
+    policy: SAN_RULES,
+    why: 'A CA that issues e-mail certificates lets its users choose the rfc822Name. A matcher that compares a DNS or URI rule against every SAN, whatever its type, serves a certificate whose e-mail SAN reads "billing.acme.test" as the billing service (envoy#18259).',
+    references: [
+      { title: 'envoyproxy/envoy#18259 (SAN matcher matched any SAN type)', url: 'https://github.com/envoyproxy/envoy/issues/18259' },
+      { title: 'RFC 5280 §4.2.1.6 Subject Alternative Name', url: 'https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.6' },
+    ],
+    pki: (b, { root }) => {
+      b.leaf('client', { issuer: root, cn: `mailbox-${tag()}`, san: ['email:billing.acme.test', 'email:spiffe://acme.test/billing'] });
+      b.leaf('billing', { issuer: root, cn: `billing-${tag()}`, san: ['DNS:billing.acme.test'] });
+    },
+    setup: { allowedClients: ['dns:billing.acme.test', 'spiffe://acme.test/billing'] },
+    run: async (t) => {
+      t.expectRefused(await t.probe('client'), "client 'client' (e-mail SANs billing.acme.test and spiffe://acme.test/billing)");
+      t.expectServed(await t.probe('billing'), "control client 'billing' (DNS SAN billing.acme.test)");
+    },
+  }),
+  defineCase({
+    id: 'identity::san-source-logged',
+    title: 'logs which SAN the identity of a served client came from',
+    family: 'identity', severity: 'medium',
+    expected: 'accept',
+    requires: ['allowlist', 'spiffe', 'log-identity'],
+    policy: `${SAN_RULES} The log line of a client served by a SAN rule names the SAN's type with its value (\`URI:spiffe://…\`, \`DNS:…\`).`,
+    why: 'When the allow-list mixes CNs, DNS names and SPIFFE IDs, "billing" in a log line can be any of them. The auditor needs to know which field of which certificate granted the access.',
+    references: [OWASP_LOGGING, SVID_URI],
+    pki: (b, { root }) => {
+      b.leaf('client', { issuer: root, cn: `svid-${tag()}`, san: ['URI:spiffe://acme.test/billing'] });
+      b.leaf('dns-client', { issuer: root, cn: `host-${tag()}`, san: ['DNS:billing.acme.test'] });
+    },
+    setup: { allowedClients: ['spiffe://acme.test/billing', 'dns:billing.acme.test'] },
+    run: async (t) => {
+      t.expectServed(await t.probe('client'), "client 'client' (URI SAN spiffe://acme.test/billing)");
+      t.expectServed(await t.probe('dns-client'), "client 'dns-client' (DNS SAN billing.acme.test)");
+      const svid = t.pki.cert('client').cn;
+      const host = t.pki.cert('dns-client').cn;
+      await t.expectLog((line) => namesToken(line, svid) && line.includes('URI:spiffe://acme.test/billing'), 'the SPIFFE client is logged with its URI SAN', `naming ${svid} and URI:spiffe://acme.test/billing`);
+      await t.expectLog((line) => namesToken(line, host) && line.includes('DNS:billing.acme.test'), 'the DNS client is logged with its DNS SAN', `naming ${host} and DNS:billing.acme.test`);
     },
   }),
 ];

@@ -5,6 +5,7 @@ import authorization from './authorization.spec.ts';
 import handshake from './handshake.spec.ts';
 import identity from './identity.spec.ts';
 import optional from './optional.spec.ts';
+import ocsp from './ocsp.spec.ts';
 import protocol from './protocol.spec.ts';
 import proxy from './proxy.spec.ts';
 import revocation from './revocation.spec.ts';
@@ -16,5 +17,5 @@ import vhost from './vhost.spec.ts';
 
 /** Every case of the suite, family by family (the order of FAMILIES). */
 export const CATALOGUE: readonly CaseDefinition[] = [
-  ...trust, ...validity, ...usage, ...algorithms, ...revocation, ...identity, ...authorization, ...protocol, ...robustness, ...handshake, ...proxy, ...vhost, ...optional,
+  ...trust, ...validity, ...usage, ...algorithms, ...revocation, ...ocsp, ...identity, ...authorization, ...protocol, ...robustness, ...handshake, ...proxy, ...vhost, ...optional,
 ];

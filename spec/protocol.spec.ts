@@ -183,4 +183,38 @@ export default [
       t.expectServed(await t.probe('client', undefined, { tls: '1.2' }), "a new connection of client 'client' afterwards");
     },
   }),
+  defineCase({
+    id: 'protocol::resumption-after-ca-removed',
+    title: 'refuses to resume a session of a client whose CA was removed from the client-CA bundle since',
+    family: 'protocol', severity: 'critical',
+    expected: 'reject',
+    requires: ['crl-reload'],
+    why: 'Removing a partner\'s CA from the trust bundle is how an operator ends that partner\'s access. A server that keeps its session-ticket keys (or session cache) across the reload lets the partner\'s old sessions resume under the new trust state without any certificate check: Go\'s crypto/tls resumed sessions across a changed ClientCAs (CVE-2025-68121), Botan likewise (#5818), Node tracks the same (nodejs/node PR #64584).',
+    references: [
+      { title: 'CVE-2025-68121 (Go crypto/tls: session resumption ignores changed ClientCAs)', url: 'https://nvd.nist.gov/vuln/detail/CVE-2025-68121' },
+      { title: 'randombit/botan#5818 (resumption after a trust-store change)', url: 'https://github.com/randombit/botan/issues/5818' },
+      { title: 'nodejs/node PR #64584 (session resumption across a changed secure context)', url: 'https://github.com/nodejs/node/pull/64584' },
+      { title: 'RFC 8446 §4.6.1 New Session Ticket', url: 'https://www.rfc-editor.org/rfc/rfc8446#section-4.6.1' },
+    ],
+    pki: (b, { root }) => {
+      const partner = b.ca('partner-ca', { cn: 'Partner Root CA' });
+      b.leaf('client', { issuer: partner, cn: 'partner-billing' });
+      b.leaf('colleague', { issuer: root, cn: 'billing-server' });
+    },
+    setup: { clientCa: ['root', 'partner-ca'] },
+    run: async (t) => {
+      const first = await t.connect('client');
+      const full = first.observations[0];
+      if (full) t.expectServed(full, "client 'client' of the partner CA, while the bundle trusts it (full handshake)");
+      if (first.session) {
+        const again = (await t.connect('client', { session: first.session })).observations[0];
+        if (again) t.expectServed(again, `client 'client' resuming its session while trusted${again.resumed === true ? ' (resumed)' : ' (the server did not resume)'}`);
+      }
+      await t.reload({ clientCa: ['root'] });
+      const after = (await t.connect('client', first.session ? { session: first.session } : {})).observations[0];
+      if (after) t.expectRefused(after, `client 'client' after reload() removed its CA, ${first.session ? `resuming its old session${after.resumed === true ? ' (resumed)' : ' (full handshake)'}` : 'on a new connection (the server issued no session)'}`);
+      t.expectRefused(await t.probe('client'), "client 'client' on a new connection after reload() removed its CA");
+      t.expectServed(await t.probe('colleague'), "control client 'colleague' of the company CA, still trusted");
+    },
+  }),
 ];

@@ -1,7 +1,26 @@
 // trust: chain building and trust anchors.
-import { defineCase, type Reference } from '../harness/index.ts';
+import { defineCase, type CaseContext, type Reference, type SetupOverrides } from '../harness/index.ts';
 
 const RFC5280_PATH: Reference = { title: 'RFC 5280 §6.1 Basic Path Validation', url: 'https://www.rfc-editor.org/rfc/rfc5280#section-6.1' };
+const CADDY_TRUST: Reference = { title: 'CVE-2026-27586 (Caddy: client authentication fell back to trusting nothing or the system store)', url: 'https://nvd.nist.gov/vuln/detail/CVE-2026-27586' };
+const FAIL_CLOSED_MATERIAL = 'A server whose trust material is unusable either refuses to start or starts and refuses every client; the case says which it saw. Starting and serving clients — trusted by nothing, or by the system store — fails.';
+
+/**
+ * A second server given broken material must refuse to start, or start and refuse each of `clients`
+ * (null: no certificate); the server with good material serves 'client'.
+ */
+async function expectFailsClosed(t: CaseContext, broken: SetupOverrides, what: string, clients: readonly (string | null)[]): Promise<void> {
+  const started = await t.tryStartPeer(broken);
+  if ('startError' in started) {
+    t.check({ label: `a second server given ${what}`, expected: 'reject', ok: !started.hung, observed: started.hung ? started.startError : `did not start: ${started.startError}` });
+  } else {
+    for (const client of clients) {
+      const who = client === null ? 'a client without a certificate' : `client '${client}'`;
+      t.expectRefused(await t.probe(client, undefined, { port: started.server.port }), `${who} on a second server given ${what} (it started and must refuse everyone)`);
+    }
+  }
+  t.expectServed(await t.probe('client'), "client 'client' on the server with good trust material");
+}
 
 export default [
   defineCase({
@@ -186,5 +205,81 @@ export default [
       b.leaf('client', { issuer: clientRoot, cn: 'mail-server', tamper: 'signature' });
     },
     setup: { clientCa: ['client-root'] },
+  }),
+  defineCase({
+    id: 'trust::client-ca-missing',
+    title: 'refuses to start, or refuses every client, when the client-CA file does not exist',
+    family: 'trust', severity: 'critical',
+    expected: 'reject',
+    policy: FAIL_CLOSED_MATERIAL,
+    why: 'A typo in the path, or a deployment that forgot the bundle, must not turn client authentication into "any certificate" or "whatever the system trusts". Failing to start is loud; serving is silent.',
+    references: [CADDY_TRUST, RFC5280_PATH],
+    pki: (b, { root }) => {
+      b.leaf('client', { issuer: root, cn: 'mail-server' });
+      b.leaf('self-signed', { cn: 'mail-server' });
+    },
+    run: (t) => expectFailsClosed(t, { brokenMaterial: { clientCa: 'missing' } }, 'a client-CA file that does not exist', ['client', 'self-signed', null]),
+  }),
+  defineCase({
+    id: 'trust::client-ca-empty',
+    title: 'refuses to start, or refuses every client, when the client-CA file is empty',
+    family: 'trust', severity: 'critical',
+    expected: 'reject',
+    policy: FAIL_CLOSED_MATERIAL,
+    why: 'An empty bundle (a failed download, a truncated secret mount) trusts nobody. Servers that read "no anchors" as "no client verification configured" fall back to optional client auth or the system store.',
+    references: [CADDY_TRUST, RFC5280_PATH],
+    pki: (b, { root }) => {
+      b.leaf('client', { issuer: root, cn: 'mail-server' });
+      b.leaf('self-signed', { cn: 'mail-server' });
+    },
+    run: (t) => expectFailsClosed(t, { brokenMaterial: { clientCa: 'empty' } }, 'an empty client-CA file', ['client', 'self-signed', null]),
+  }),
+  defineCase({
+    id: 'trust::client-ca-garbage',
+    title: 'refuses to start, or refuses every client, when the client-CA file is garbage',
+    family: 'trust', severity: 'critical',
+    expected: 'reject',
+    policy: FAIL_CLOSED_MATERIAL,
+    why: 'A bundle that does not parse (a wrong secret, a corrupted file) yields no anchors. A loader that skips what it cannot parse and carries on ends up with the empty-bundle fallback.',
+    references: [CADDY_TRUST, RFC5280_PATH],
+    pki: (b, { root }) => {
+      b.leaf('client', { issuer: root, cn: 'mail-server' });
+      b.leaf('self-signed', { cn: 'mail-server' });
+    },
+    run: (t) => expectFailsClosed(t, { brokenMaterial: { clientCa: 'garbage' } }, 'a client-CA file of garbage in PEM armour', ['client', 'self-signed', null]),
+  }),
+  defineCase({
+    id: 'trust::client-ca-server-cert-only',
+    title: 'refuses to start, or refuses every client, when the client-CA file holds only the server\'s own certificate',
+    family: 'trust', severity: 'high',
+    expected: 'reject',
+    policy: FAIL_CLOSED_MATERIAL,
+    why: 'Pointing the client-CA option at the server certificate is a common slip. The file parses, but holds no CA: a server that then treats "no usable anchor" as "no restriction" serves any certificate.',
+    references: [CADDY_TRUST, { title: 'RFC 5280 §4.2.1.9 Basic Constraints', url: 'https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.9' }],
+    pki: (b, { root }) => {
+      b.leaf('client', { issuer: root, cn: 'mail-server' });
+      b.leaf('self-signed', { cn: 'mail-server' });
+    },
+    run: (t) => expectFailsClosed(t, { clientCa: ['server'] }, 'a client-CA file holding only the server certificate', ['client', 'self-signed', null]),
+  }),
+  defineCase({
+    id: 'trust::crl-garbage',
+    title: 'refuses to start, or refuses every client, when the CRL file is garbage',
+    family: 'trust', severity: 'high',
+    expected: 'reject',
+    requires: ['crl'],
+    policy: FAIL_CLOSED_MATERIAL,
+    why: 'A CRL file that does not parse says nothing about which keys are revoked. A server that skips it and serves everyone has silently stopped checking revocation (Tomcat CVE-2026-53434).',
+    references: [
+      { title: 'CVE-2026-53434 (Tomcat: unparseable CRL ignored)', url: 'https://nvd.nist.gov/vuln/detail/CVE-2026-53434' },
+      { title: 'RFC 5280 §6.3 CRL Validation', url: 'https://www.rfc-editor.org/rfc/rfc5280#section-6.3' },
+    ],
+    pki: (b, { root }) => {
+      const revoked = b.leaf('revoked', { issuer: root, cn: 'stolen-laptop' });
+      b.leaf('client', { issuer: root, cn: 'mail-server' });
+      b.crl('root-crl', root, { revoked: [revoked] });
+    },
+    setup: { crl: ['root-crl'] },
+    run: (t) => expectFailsClosed(t, { crl: ['root-crl'], brokenMaterial: { crl: 'garbage' } }, 'a CRL file of garbage in PEM armour', ['revoked', 'client']),
   }),
 ];

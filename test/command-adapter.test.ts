@@ -60,13 +60,13 @@ describe('command adapter (--server-cmd)', function () {
   it('refuses bad companion flags with exit 2 and one line', async function () {
     const runs = await Promise.all([
       cli(['--server-cmd', 'x', '--ready-timeout', 'soon']),
-      cli(['--server-cmd', 'x', '--capabilities', 'crl,ocsp']),
+      cli(['--server-cmd', 'x', '--capabilities', 'crl,stapling']),
       cli(['--server-cmd', 'x', '--reload-signal', 'NOPE']),
       cli(['--server-cmd', 'x', '--capabilities', 'crl-reload']),
       cli(['--capabilities', 'crl']),
       cli(['--server-cmd', "x 'open"]),
     ]);
-    const expected = [/--ready-timeout to be a duration .* got "soon"/, /unknown capability "ocsp"/, /--reload-signal "NOPE" is not a signal/, /crl-reload needs --reload-signal/, /--capabilities applies only to --server-cmd/, /unterminated single quote/];
+    const expected = [/--ready-timeout to be a duration .* got "soon"/, /unknown capability "stapling"/, /--reload-signal "NOPE" is not a signal/, /crl-reload needs --reload-signal/, /--capabilities applies only to --server-cmd/, /unterminated single quote/];
     runs.forEach((run, i) => {
       expect(run.code).to.equal(2);
       expect(run.err).to.have.length(1);

@@ -92,6 +92,8 @@ export function apacheConfig(setup: ServerSetup, port: number, tls: ServerSetup[
     'SSLVerifyDepth 3',
     ...(tls.crl ? [`SSLCARevocationFile ${q(tls.crl)}`, 'SSLCARevocationCheck chain'] : []),
     ...apacheProxyHeaders(setup),
+    // The whole chain below the anchor, always at the suite's responder (not the URL a client certificate names).
+    ...(setup.ocsp ? ['SSLOCSPEnable on', `SSLOCSPDefaultResponder ${q(setup.ocsp.url)}`, 'SSLOCSPOverrideResponder on', 'SSLOCSPResponderTimeout 3'] : []),
   ];
   // Virtual hosts: each name's content lives in its own <VirtualHost>.
   if (setup.vhosts) return [...lines, ...apacheVhosts(setup, port, canary, serve), ''].join('\n');
@@ -169,7 +171,7 @@ export async function startApache(setup: ServerSetup): Promise<RunningServer> {
 }
 
 /** Everything the generated config really does. */
-const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth'];
+const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth', 'ocsp'];
 
 /** The Apache adapter. */
 const apache: ServerAdapter = { name: 'apache', capabilities: CAPABILITIES, forwarding: APACHE_FORWARDING, start: startApache };

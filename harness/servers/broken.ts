@@ -4,6 +4,9 @@
 import type { ServerAdapter } from '../types.ts';
 import { invoiceAdapter } from './invoice.ts';
 import { BROKEN_DEPLOYMENTS } from './broken-deploy.ts';
+import { BROKEN_IDENTITY_SERVERS } from './identity-broken.ts';
+import { BROKEN_OCSP_SERVERS } from './ocsp-broken.ts';
+import { BROKEN_TRUST_SERVERS } from './trust-broken.ts';
 
 /** A broken server and the cases it must fail. */
 export interface BrokenServer {
@@ -199,12 +202,12 @@ export const BROKEN_SERVERS: readonly BrokenServer[] = [
   {
     adapter: invoiceAdapter('broken-stale-reload', { reloadContext: false }),
     flaw: 'reload() records the new CRL but keeps verifying with the old secure context until a restart',
-    fails: ['revocation::hot-reload', 'revocation::resumption-after-revoke'],
+    fails: ['revocation::hot-reload', 'revocation::resumption-after-revoke', 'protocol::resumption-after-ca-removed'],
   },
   {
     adapter: invoiceAdapter('broken-fixed-ticket-keys', { rotateTicketKeysOnReload: false }),
     flaw: 'keeps its session-ticket keys across reload(), as Node does with a configured `ticketKeys`',
-    fails: ['revocation::resumption-after-revoke'],
+    fails: ['revocation::resumption-after-revoke', 'protocol::resumption-after-ca-removed'],
   },
   {
     adapter: invoiceAdapter('broken-no-resumption-recheck', { recheckResumed: false }),
@@ -212,4 +215,7 @@ export const BROKEN_SERVERS: readonly BrokenServer[] = [
     fails: ['validity::expiry-boundary'],
   },
   ...BROKEN_DEPLOYMENTS,
+  ...BROKEN_OCSP_SERVERS,
+  ...BROKEN_IDENTITY_SERVERS,
+  ...BROKEN_TRUST_SERVERS,
 ];

@@ -12,7 +12,7 @@ import { CAPABILITIES, type Capability, type RunningServer, type ServerAdapter, 
 import { isAlive, lostPort, NotReady, spawnGroup, startOnFreePort, waitUntilListening } from './process.ts';
 
 /** The placeholders a command line may use. */
-export const PLACEHOLDERS = ['host', 'port', 'dir', 'cert', 'key', 'ca', 'crl', 'canary', 'public_canary', 'protected_path', 'public_path', 'client_auth', 'allowed_clients'] as const;
+export const PLACEHOLDERS = ['host', 'port', 'dir', 'cert', 'key', 'ca', 'crl', 'canary', 'public_canary', 'protected_path', 'public_path', 'client_auth', 'allowed_clients', 'ocsp_url'] as const;
 
 /** What `--server-cmd` and its companion flags say. */
 export interface CommandOptions {
@@ -76,6 +76,7 @@ export function placeholderValues(setup: ServerSetup, port: number): Record<(typ
     canary: setup.canary, public_canary: setup.publicCanary ?? '',
     protected_path: setup.paths.protected, public_path: setup.paths.public ?? '',
     client_auth: setup.clientAuth, allowed_clients: (setup.allowedClients ?? []).join(','),
+    ocsp_url: setup.ocsp?.url ?? '',
   };
 }
 

@@ -16,6 +16,9 @@ import {
   DEPLOY_SECURE, decideVhost, discardUpstream, forwardingOf, isAnonymous, relayUpstream, sendUpstream, startFirstRecordRouter,
   type DeployOptions, type VhostState,
 } from './invoice-deploy.ts';
+import { ocspGate, SECURE_OCSP, type OcspCheckOptions } from './ocsp-check.ts';
+import { isSanRule, matchSanRules, SECURE_SAN, type SanIdentityOptions } from './san-identity.ts';
+import { applyTrustMaterial, type TrustMaterialPolicy } from './trust-check.ts';
 
 /** The hardening measures of the invoice server; all on by default (deployment measures: see DeployOptions). */
 export interface InvoiceOptions extends DeployOptions {
@@ -93,6 +96,12 @@ export interface InvoiceOptions extends DeployOptions {
   reloadContext: boolean;
   /** reload() rotates the session-ticket keys so sessions made under the old trust state cannot be resumed (false: keeps them, as Node does when `ticketKeys` is configured, e.g. shared across a cluster). */
   rotateTicketKeysOnReload: boolean;
+  /** Client-certificate OCSP with the responder setup.ocsp names (see ocsp-check.ts); null never asks. */
+  ocsp: OcspCheckOptions | null;
+  /** Typed allow-list entries (spiffe://, dns:, email:) matched against SANs (see san-identity.ts); null takes every entry as a CN. */
+  san: SanIdentityOptions | null;
+  /** A client-CA bundle with no usable CA, or a CRL file without a parseable CRL: refuse to start, or (broken) weaken silently (see trust-check.ts). */
+  trustMaterial: TrustMaterialPolicy;
 }
 
 /** A secure invoice server. */
@@ -134,6 +143,9 @@ export const SECURE: InvoiceOptions = {
   recheckResumed: true,
   reloadContext: true,
   rotateTicketKeysOnReload: true,
+  ocsp: SECURE_OCSP,
+  san: SECURE_SAN,
+  trustMaterial: 'refuse-start',
 };
 
 /** Whether Node reports the certificate as its own issuer (a trust anchor). */
@@ -209,7 +221,7 @@ async function caCommonNames(file: string): Promise<string[]> {
 /** Builds an invoice-server adapter with the given measures (name shown in reports). */
 export function invoiceAdapter(name = 'invoice', overrides: Partial<InvoiceOptions> = {}): ServerAdapter {
   const opts: InvoiceOptions = { ...SECURE, ...overrides };
-  const capabilities: Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth'];
+  const capabilities: Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth', 'ocsp', 'spiffe'];
   const forwarding = forwardingOf(opts);
   return {
     name,
@@ -270,7 +282,8 @@ function foldLoosely(name: string): string {
 const VERIFY_ERROR = /CERT|VERIFY|SELF_SIGNED|REVOKED|CRL|ISSUER|SIGNATURE|PURPOSE|EXPIRED|NOT_YET|UNABLE_TO|CHAIN|PATH_LENGTH|NAME_CONSTRAINT|KEY_USAGE|UNHANDLED_CRITICAL|CA_|_CA\b/;
 
 /** Starts the invoice server for one case. */
-export async function startInvoiceServer(setup: ServerSetup, opts: InvoiceOptions = SECURE): Promise<RunningServer> {
+export async function startInvoiceServer(given: ServerSetup, options: InvoiceOptions = SECURE): Promise<RunningServer> {
+  const { setup, opts } = await applyTrustMaterial(given, options);
   const lines: string[] = [];
   const log = (line: string): void => { lines.push(`${new Date().toISOString()} ${line}`); };
   const field = (value: string): string => (opts.escapeLogs ? escapeLogValue(value) : value);
@@ -293,11 +306,13 @@ export async function startInvoiceServer(setup: ServerSetup, opts: InvoiceOption
     }
     return commonName(peer?.subject);
   };
+  // A SAN rule is never compared with a CN: a CN that reads like a SPIFFE ID names nobody.
+  const cnRules = (setup.allowedClients ?? []).filter((entry) => opts.san === null || !isSanRule(entry));
   const allowed = (cn: string | undefined): boolean => {
     if (!opts.enforceAllowlist || !setup.allowedClients) return true;
     if (cn === undefined) return false;
-    if (opts.exactAllowlist) return setup.allowedClients.includes(cn);
-    return setup.allowedClients.some((a) => foldLoosely(cn).includes(foldLoosely(a)));
+    if (opts.exactAllowlist) return cnRules.includes(cn);
+    return cnRules.some((a) => foldLoosely(cn).includes(foldLoosely(a)));
   };
   /** Whether the TLS layer's verdict admits this client (the seed's `req.socket.authorized`). */
   const verified = (socket: TLSSocket): boolean => {
@@ -366,17 +381,21 @@ export async function startInvoiceServer(setup: ServerSetup, opts: InvoiceOption
         return send(403, '{"error":"this client certificate is not accepted"}\n');
       }
     }
-    if (!skipChecks && !allowed(cn)) {
-      log(`forbidden ${socket.remoteAddress ?? '?'} CN="${field(cn ?? '')}" ${req.method ?? 'GET'} ${field(url)}: not in the allow-list`);
+    const san = opts.san !== null && setup.allowedClients && peer?.raw ? matchSanRules(peer.raw, cn, setup.allowedClients, opts.san) : undefined;
+    if (!skipChecks && !allowed(cn) && san?.match === undefined) {
+      log(`forbidden ${socket.remoteAddress ?? '?'} CN="${field(cn ?? '')}" ${req.method ?? 'GET'} ${field(url)}: not in the allow-list${san?.refusal !== undefined ? ` (${field(san.refusal)})` : ''}`);
       return send(403, '{"error":"this client is not allowed"}\n');
     }
     if (opts.logIdentity) {
       const issuer = commonName(peer?.issuer) ?? '';
-      log(`accepted ${socket.remoteAddress ?? '?'} CN="${field(cn ?? '')}" issuer="${field(issuer)}" ${req.method ?? 'GET'} ${field(url)}${socket.isSessionReused() ? ' resumed' : ''}`);
+      log(`accepted ${socket.remoteAddress ?? '?'} CN="${field(cn ?? '')}"${san?.match ? ` identity="${field(san.match.identity)}"` : ''} issuer="${field(issuer)}" ${req.method ?? 'GET'} ${field(url)}${socket.isSessionReused() ? ' resumed' : ''}`);
     }
     serve(invoiceBody(setup.canary));
   };
 
+  const served = opts.ocsp !== null && setup.ocsp !== undefined
+    ? ocspGate(handler, setup.ocsp.url, opts.ocsp, (req, verb, reason) => { log(`${verb} ${req.socket.remoteAddress ?? '?'} ${req.method ?? 'GET'} ${field(req.url ?? '/')}: ${field(reason)}`); })
+    : handler;
   const serverOptions: https.ServerOptions = {
     ...await tlsOptions(setup, opts, current),
     // Node waits 120 s for a handshake and 60 s for request headers by default: ample room for slowloris.
@@ -384,8 +403,8 @@ export async function startInvoiceServer(setup: ServerSetup, opts: InvoiceOption
   };
   // Virtual hosts also speak HTTP/2, where one connection can carry requests for both names.
   const server: TlsServer = setup.vhosts
-    ? http2.createSecureServer({ ...serverOptions, allowHTTP1: true } as http2.SecureServerOptions, handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void)
-    : https.createServer(serverOptions, handler);
+    ? http2.createSecureServer({ ...serverOptions, allowHTTP1: true } as http2.SecureServerOptions, served as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void)
+    : https.createServer(serverOptions, served);
   if (opts.maxConnections !== null) server.maxConnections = opts.maxConnections;
   if (!opts.isolateTicketKeys) server.setTicketKeys(SHARED_TICKET_KEYS);
   const sockets = new Set<Socket>();

@@ -93,6 +93,8 @@ export function nginxConfig(setup: ServerSetup, port: number, tls: ServerSetup['
     '    ssl_verify_depth 3;',
     ...(tls.crl ? [`    ssl_crl ${q(tls.crl)};`] : []),
     ...nginxProxyHeaders(setup),
+    // Every certificate of the chain below the anchor, asked at the suite's responder (an IP literal needs no resolver).
+    ...(setup.ocsp ? ['    ssl_ocsp on;', `    ssl_ocsp_responder ${q(setup.ocsp.url)};`] : []),
     `    location = ${protectedPath} {`,
     ...guard,
     ...nginxOptionalBranch(setup),
@@ -170,7 +172,7 @@ export async function startNginx(setup: ServerSetup): Promise<RunningServer> {
 }
 
 /** Everything the generated config really does. */
-const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth'];
+const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth', 'ocsp'];
 
 /** The nginx adapter. */
 const nginx: ServerAdapter = { name: 'nginx', capabilities: CAPABILITIES, forwarding: NGINX_FORWARDING, start: startNginx };
