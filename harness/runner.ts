@@ -488,6 +488,8 @@ export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRu
   const notes: { label: string; observed: string }[] = [];
   // Whether a valid client was served by this server instance under this run's version: what makes its refusals mean something.
   let servedHere = false;
+  // Whether a valid client was served by a second instance of the server (startPeer) under this run's version: the control of fail-closed cases.
+  let servedOnPeer = false;
   // Observations made against another server or under another version (a peer, a probe pinned to the other version).
   const elsewhere = new WeakSet<Observation>();
   const teardown: (() => Promise<void>)[] = [];
@@ -576,6 +578,7 @@ export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRu
         const here = (extra.port === undefined || extra.port === running.port) && (extra.tls ?? tls) === tls;
         if (here && result.observations.some((o) => o.outcome === 'accepted')) servedHere = true;
         if (!here) for (const o of result.observations) elsewhere.add(o);
+        if (!here && (extra.tls ?? tls) === tls && result.observations.some((o) => o.outcome === 'accepted')) servedOnPeer = true;
         enter('judging the case');
         return result;
       })();
@@ -681,7 +684,7 @@ export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRu
     enter('running the case');
     await step(Promise.resolve().then(() => body(ctx)));
     // A refusal proves something only when this server, under this version, serves a valid client in this case run.
-    if (!servedHere && checks.some((c) => c.expected === 'reject' && c.ok)) {
+    if (!servedHere && !(def.control === 'peer' && servedOnPeer) && checks.some((c) => c.expected === 'reject' && c.ok)) {
       enter('probing the control client');
       const control = await step(controlProbe(def, ctx, builtPki, opts.profile?.cause));
       if (control.served) notes.push({ label: 'control', observed: control.text });

@@ -84,6 +84,8 @@ export default [
       b.ocsp('root-ocsp', root);
     },
     setup: { ocsp: 'down' },
+    // Failing closed refuses the valid client too: the control is a second instance with a working responder.
+    control: 'peer', controlSetup: { ocsp: 'responder' },
     run: async (t) => {
       t.expectRefused(await t.probe('client'), "client 'client' (good at the responder) while the configured responder resets every connection");
       const peer = await t.startPeer({ ocsp: 'responder' });
