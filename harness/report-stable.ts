@@ -104,7 +104,8 @@ export function stabilizeResult(result: CaseResult, extraPaths: readonly string[
   for (const [rule, by] of RULES) text = text.replace(rule, by);
   for (const dir of [...extraPaths, os.tmpdir()].filter((d) => d.length > 1)) {
     const escaped = JSON.stringify(dir).slice(1, -1).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    text = text.replace(new RegExp(`${escaped}(?:/[^\\s"':]*)?`, 'g'), 'PATH');
+    // A path ends at white space, a quote or a colon, or at the backslash of an escaped quote in the JSON text.
+    text = text.replace(new RegExp(`${escaped}(?:/[^\\s"':\\\\]*)?`, 'g'), 'PATH');
   }
   return JSON.parse(text) as CaseResult;
 }
