@@ -104,6 +104,9 @@ describe('command adapter (--server-cmd)', function () {
     const adapter = commandAdapter({ command: `sh -c 'sleep 27.1828 & exec ${PYTHON}'`, capabilities: [], readyTimeoutMs: 10_000 });
     const results = await runCases({ adapter, cases: CATALOGUE.filter((c) => c.id === 'trust::valid-client'), tls: ['1.3'] });
     expect(results.map((r) => r.verdict)).to.deep.equal(['pass']);
+    // A SIGKILLed process leaves /proc a moment after the signal: poll, within a bound, for the group to be gone.
+    const deadline = Date.now() + 3_000;
+    while ((await processesWith('27.1828')).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(await processesWith('27.1828')).to.deep.equal([]);
     expect(await childPids(process.pid)).to.deep.equal([]);
   });
