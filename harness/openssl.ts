@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { writeFile, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { HarnessError } from './errors.ts';
+import { runCommand } from './spawner.ts';
 
 /** One replayable step of a PKI build. */
 export type ReplayStep =
@@ -92,20 +93,19 @@ export class OpensslSession {
     await this.ready;
     const started = performance.now();
     this.processes += 1;
-    const result = await execa(opensslBinary(), argv, {
+    // Started by a small helper process, not forked from this one (see spawner.ts).
+    const result = await runCommand(opensslBinary(), argv, {
       cwd: this.dir,
-      reject: false,
-      timeout: CALL_TIMEOUT_MS,
+      timeoutMs: CALL_TIMEOUT_MS,
       env: { OPENSSL_CONF: this.resolve('openssl.cnf') },
-      stdin: 'ignore',
-      ...(this.signal ? { cancelSignal: this.signal } : {}),
+      ...(this.signal ? { signal: this.signal } : {}),
     });
     this.ms += performance.now() - started;
     this.steps.push(note === undefined ? { kind: 'openssl', argv } : { kind: 'openssl', argv, note });
     // A cancelled call belongs to an aborted case: not a harness fault.
     if (result.isCanceled) throw new Error(`openssl ${argv[0] ?? ''} was stopped: the case was aborted`);
     if (result.failed) {
-      const why = result.timedOut ? `timed out after ${CALL_TIMEOUT_MS} ms` : lastLines(result.stderr || String(result.message), 3);
+      const why = result.timedOut ? `timed out after ${CALL_TIMEOUT_MS} ms` : lastLines(result.stderr || result.message, 3);
       throw new HarnessError('ERR_MTLS_OPENSSL', `openssl ${argv.join(' ')} failed: ${why}`, 'this is a harness fault; rerun with --debug and report it');
     }
     // Keys stay private to the case directory whatever the process umask was.

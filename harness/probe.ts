@@ -4,6 +4,7 @@
 import { constants as cryptoConstants } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
+import type { SecureContexts } from './contexts.ts';
 import type { Observation, TlsVersion } from './types.ts';
 
 /** A client identity: certificate chain and key, PEM text. */
@@ -57,6 +58,8 @@ export interface ProbeOptions {
   holdMs?: number;
   /** false: take an ambiguous TLS 1.3 ending as it is, without the hold test (default true). */
   disambiguate?: boolean;
+  /** Contexts kept across the connections of one case: one per identity, CA, ciphers and version instead of one per connection. */
+  contexts?: SecureContexts;
 }
 
 /** How long the TLS 1.3 hold test waits for a refusing server to close. */
@@ -131,16 +134,19 @@ function connectOnce(opts: ProbeOptions): Promise<ProbeResult> {
     const versions = opts.tls === 'legacy'
       ? { minVersion: 'TLSv1' as const, maxVersion: 'TLSv1.1' as const }
       : { minVersion: `TLSv${opts.tls}` as const, maxVersion: `TLSv${opts.tls}` as const };
-    const socket = tls.connect({
-      host: opts.host ?? '127.0.0.1',
-      port: opts.port,
-      ...(opts.servername === false ? {} : { servername: opts.servername ?? 'localhost' }),
+    const contextOptions = {
       ca: opts.serverCa,
       ...(opts.identity ? { cert: opts.identity.cert, key: opts.identity.key } : {}),
       ...versions,
       ciphers: opts.ciphers ?? 'DEFAULT:@SECLEVEL=0',
-      ...(opts.session ? { session: opts.session } : {}),
       ...(opts.sessionTickets === false ? { secureOptions: cryptoConstants.SSL_OP_NO_TICKET } : {}),
+    };
+    const socket = tls.connect({
+      host: opts.host ?? '127.0.0.1',
+      port: opts.port,
+      ...(opts.servername === false ? {} : { servername: opts.servername ?? 'localhost' }),
+      ...(opts.contexts ? { secureContext: opts.contexts.get(contextOptions) } : contextOptions),
+      ...(opts.session ? { session: opts.session } : {}),
       ...(opts.verifyServerName === false ? { checkServerIdentity: () => undefined } : {}),
       rejectUnauthorized: true,
     });

@@ -74,9 +74,12 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 /** The loader's long-lived esbuild service: a helper of the suite itself, not of the server under test. */
 const LOADER_HELPER = /[/\\]esbuild(?:\.exe)? --service=/;
 
-/** Descendants the run may have left behind: every descendant except the loader's helper and `keep`. */
+/** The suite's own helper that starts openssl (see spawner.ts): it ends with the suite by itself. */
+const SPAWNER_HELPER = /^mtls-conformance-spawner$/;
+
+/** Descendants the run may have left behind: every descendant except the loader's helper, the suite's openssl starter and `keep`. */
 export function listLeftovers(keep: ReadonlySet<number> = new Set(), root = process.pid): ProcessInfo[] {
-  return listDescendants(root).filter((p) => !keep.has(p.pid) && !LOADER_HELPER.test(p.command));
+  return listDescendants(root).filter((p) => !keep.has(p.pid) && !LOADER_HELPER.test(p.command) && !SPAWNER_HELPER.test(p.command));
 }
 
 /** SIGKILLs every descendant not in `keep` at once; returns what it killed. */

@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 import path from 'node:path';
 import tmp from 'tmp-promise';
 import type { CaseContext, CaseDefinition, Check, Level, SetupOverrides, TlsLabel } from './case.ts';
+import { SecureContexts } from './contexts.ts';
 import { HarnessError, isHarnessError, messageOf } from './errors.ts';
 import { expectedFailure, type Expectations, NO_EXPECTATIONS } from './expectations.ts';
 import { readSettledLogs, waitForLog } from './logs.ts';
@@ -564,6 +565,8 @@ export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRu
     const running = server;
     teardown.push(() => stopWithin(running, adapter.name, stopTimeout));
     const builtPki = pki;
+    // One client context per identity, CA, ciphers and version for the case's probes.
+    const contexts = new SecureContexts();
 
     const connect = (client: string | null, extra: Partial<ProbeOptions> = {}) => {
       const identity = client === null ? undefined : { cert: builtPki.cert(client).pem, key: '' };
@@ -573,7 +576,7 @@ export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRu
           identity.key = await readFile(builtPki.cert(client).key, 'utf8');
         }
         enter(`waiting for ${client === null ? 'a probe without a certificate' : `a probe with client '${client}'`} against 127.0.0.1:${running.port} (TLS ${extra.tls ?? tls})`);
-        const result = await probe({ port: running.port, tls, serverCa, canary: setup.canary, timeoutMs: opts.probeTimeoutMs ?? PROBE_TIMEOUT_MS, ...(identity ? { identity } : {}), ...extra });
+        const result = await probe({ port: running.port, tls, serverCa, canary: setup.canary, timeoutMs: opts.probeTimeoutMs ?? PROBE_TIMEOUT_MS, contexts, ...(identity ? { identity } : {}), ...extra });
         lastResponseAt = performance.now();
         const here = (extra.port === undefined || extra.port === running.port) && (extra.tls ?? tls) === tls;
         if (here && result.observations.some((o) => o.outcome === 'accepted')) servedHere = true;
