@@ -7,7 +7,7 @@
 // however it dies; it then kills what it started), and keeps the contract of
 // the direct call: the same argv, cwd and environment, a timeout, cancellation
 // by AbortSignal (the command is killed), stdout and stderr without their final
-// newline. MTLS_CONFORMANCE_SPAWNER=0 starts every command directly instead.
+// newline. Opt-in while it is measured: MTLS_CONFORMANCE_SPAWNER=1 turns it on; by default every command starts directly.
 import { execa } from 'execa';
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Socket } from 'node:net';
@@ -215,7 +215,7 @@ class Helper {
 let helper: Helper | undefined;
 
 function useHelper(): boolean {
-  return process.env['MTLS_CONFORMANCE_SPAWNER'] !== '0';
+  return process.env['MTLS_CONFORMANCE_SPAWNER'] === '1';
 }
 
 /** Runs `file argv` to its end (never rejects): through the helper, or directly when it is switched off. */

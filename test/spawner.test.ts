@@ -7,6 +7,16 @@ import { listDescendants, listLeftovers } from '../harness/processes.ts';
 import { runCommand, spawnerPid } from '../harness/spawner.ts';
 
 describe('openssl helper', function () {
+  // The helper is opt-in while its gain is measured: these tests turn it on, and end it after.
+  const before = process.env['MTLS_CONFORMANCE_SPAWNER'];
+  beforeEach(function () { process.env['MTLS_CONFORMANCE_SPAWNER'] = '1'; });
+  after(function () {
+    if (before === undefined) delete process.env['MTLS_CONFORMANCE_SPAWNER'];
+    else process.env['MTLS_CONFORMANCE_SPAWNER'] = before;
+    const pid = spawnerPid();
+    if (pid !== undefined) process.kill(pid, 'SIGTERM');
+  });
+
   it('returns stdout without its final newline and reports failures with stderr', async function () {
     await tmp.withDir(async ({ path: dir }) => {
       const s = new OpensslSession(dir);
