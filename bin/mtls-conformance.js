@@ -11,7 +11,12 @@ process.stdout.on('error', (error) => {
   throw error;
 });
 const fromSource = existsSync(fileURLToPath(new URL('../harness/cli.ts', import.meta.url)));
-if (fromSource) (await import('tsx/esm/api')).register();
+if (fromSource) {
+  (await import('tsx/esm/api')).register();
+  // A spec file that imports 'mtls-conformance' gets these sources, not the compiled dist/ (package.json "exports").
+  const hook = 'export function resolve(s, c, next) { return next(s, { ...c, conditions: [...c.conditions, "mtls-conformance-source"] }); }';
+  (await import('node:module')).register(`data:text/javascript,${encodeURIComponent(hook)}`);
+}
 const { main } = fromSource ? await import('../harness/cli.ts') : await import('../dist/harness/cli.js');
 const { reapDescendants } = fromSource ? await import('../harness/processes.ts') : await import('../dist/harness/processes.js');
 const code = await main(process.argv.slice(2));

@@ -10,6 +10,18 @@ import type { Upstream } from './upstream.ts';
 export const FAMILIES = ['trust', 'validity', 'usage', 'algorithms', 'revocation', 'ocsp', 'identity', 'authorization', 'protocol', 'robustness', 'handshake', 'proxy', 'vhost', 'optional'] as const;
 export type Family = (typeof FAMILIES)[number];
 
+/** Where a family sorts in reports: the built-in families in catalogue order, then a team's own. */
+export function familyRank(family: string): number {
+  const i = (FAMILIES as readonly string[]).indexOf(family);
+  return i === -1 ? FAMILIES.length : i;
+}
+
+/** The families present in `items`, built-in ones first in catalogue order, then a team's own in order of appearance. */
+export function familiesOf(items: readonly { family: string }[]): string[] {
+  const seen = [...new Set(items.map((i) => i.family))];
+  return seen.map((f, i) => ({ f, i })).sort((a, b) => familyRank(a.f) - familyRank(b.f) || a.i - b.i).map((x) => x.f);
+}
+
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
@@ -78,7 +90,8 @@ export interface CaseDefinition {
   id: string;
   /** A sentence of the report: "refuses a client signed by another CA". */
   title: string;
-  family: Family;
+  /** A built-in family, or a team's own (its spec file declares it with describeCases). */
+  family: Family | (string & Record<never, never>);
   severity: Severity;
   /** One of the five core cases. */
   core?: boolean;

@@ -1,5 +1,7 @@
 // The command line (docs/contract.md, "The command line"): parse, select cases, run them against one or
 // more servers, write reports, print the summary last, exit 0 / 1 / 2.
+import Mocha from 'mocha';
+import { lookupFiles } from 'mocha/lib/cli/lookup-files.js';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
 import path from 'node:path';
@@ -9,21 +11,23 @@ import { CATALOGUE } from '../spec/index.ts';
 import { resolveAdapter } from './adapters.ts';
 import { FAMILIES, type CaseDefinition } from './case.ts';
 import { debugStack, HarnessError, isHarnessError, messageOf } from './errors.ts';
-import { loadExpectations, NO_EXPECTATIONS, staleEntries, type Expectations } from './expectations.ts';
+import { loadExpectations, NO_EXPECTATIONS, type Expectations } from './expectations.ts';
 import { checkOpenssl } from './openssl.ts';
-import { prepareReportDir, summarize, writeMatrix, writeServerReport, type ServerReport, type Summary } from './report.ts';
-import { runBounded } from './pool.ts';
-import { runCases, runLabels, STOP_TIMEOUT_MS, type ServerProfile } from './runner.ts';
+import { prepareReportDir, type ServerReport } from './report.ts';
+import { STOP_TIMEOUT_MS } from './runner.ts';
 import { formatDuration, parseDuration } from './durations.ts';
 import { killDescendantsNow } from './processes.ts';
 import { BUILT_IN_NAMES } from './servers/index.ts';
 import { commandAdapter, parseCapabilities, parseSignal } from './servers/command.ts';
 import { interruptStarts } from './servers/process.ts';
 import { packageRoot } from './package-root.ts';
-import { createProgress, formatResults } from './console.ts';
+import { formatResults } from './console.ts';
 import { summaryLines } from './run-summary.ts';
 import { runMerge } from './merge.ts';
 import { compareBaseline, loadBaseline, type Baseline, type BaselineScope } from './baseline.ts';
+import { ConformanceReporter, loadReporter, type ConformanceReporterOptions } from './mocha/reporter.ts';
+import { ConformanceRun, setCurrentRun } from './mocha/run.ts';
+import type { SessionTarget } from './mocha/session.ts';
 import type { ServerAdapter, TlsVersion } from './types.ts';
 
 const ROOT = packageRoot();
@@ -49,7 +53,15 @@ Selection:
   --family <name>           one family: ${FAMILIES.join(', ')}
   --tls <1.2|1.3>           one TLS version (default both)
   --shard <i/n>             run the i-th of n deterministic slices of the selection (CI matrices)
+  --spec <glob>             also run the cases of your own spec files (repeatable; see docs/specs.md)
   --list                    list the selected cases and exit
+
+Output (the run is a mocha run; the report files are always written):
+  --reporter <name|module>  mocha reporter for the console: spec, dot, tap, json, list, min, ... or an installed
+                            one (mocha-junit-reporter, mochawesome); default: the suite's own lines per server
+  --reporter-option <k=v>   option for that reporter (repeatable, or k=v,k2=v2)
+  --bail                    stop after the first failing case run
+  --forbid-only             fail when a spec file holds .only (CI)
 
 Results:
   --expectations <file>     known deviations (default expectations/<server>.json for built-ins)
@@ -121,6 +133,14 @@ export interface CliOptions {
   strict: boolean;
   /** Bound on the whole run, ms. */
   runTimeoutMs: number;
+  /** --reporter: a mocha reporter's name or module; undefined = the suite's own console lines. */
+  reporter?: string;
+  /** --reporter-option pairs. */
+  reporterOptions: Record<string, string>;
+  /** --spec patterns: the user's own spec files. */
+  spec: string[];
+  bail: boolean;
+  forbidOnly: boolean;
 }
 
 function usage(message: string, hint = 'see mtls-conformance --help'): HarnessError {
@@ -142,6 +162,8 @@ export function parseCli(argv: readonly string[]): CliOptions {
         'report-dir': { type: 'string' }, concurrency: { type: 'string' }, shard: { type: 'string' }, baseline: { type: 'string' },
         'start-timeout': { type: 'string' }, 'stop-timeout': { type: 'string' }, 'case-timeout': { type: 'string' }, 'run-timeout': { type: 'string' }, 'probe-timeout': { type: 'string' }, strict: { type: 'boolean' },
         core: { type: 'boolean' }, name: { type: 'string' },
+        reporter: { type: 'string' }, 'reporter-option': { type: 'string', multiple: true }, spec: { type: 'string', multiple: true },
+        bail: { type: 'boolean' }, 'forbid-only': { type: 'boolean' },
         list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }, debug: { type: 'boolean' },
       },
     });
@@ -155,7 +177,13 @@ export function parseCli(argv: readonly string[]): CliOptions {
     concurrency: 4,
     list: v.list === true, help: v.help === true, version: v.version === true, debug: v.debug === true, strict: v.strict === true,
     runTimeoutMs: v['run-timeout'] === undefined ? RUN_TIMEOUT_MS : parseDuration('run-timeout', v['run-timeout']),
+    reporterOptions: parseReporterOptions(v['reporter-option'] ?? []), spec: v.spec ?? [], bail: v.bail === true, forbidOnly: v['forbid-only'] === true,
   };
+  if (v.reporter !== undefined) {
+    if (v.reporter.trim() === '') throw usage('--reporter is empty', 'give a mocha reporter name such as spec, dot or tap, or an installed reporter module');
+    opts.reporter = v.reporter;
+  }
+  for (const pattern of opts.spec) if (pattern.trim() === '') throw usage('--spec is empty', 'give a spec file or glob, e.g. --spec "test/mtls/*.spec.ts"');
   if (v['start-timeout'] !== undefined) opts.startTimeoutMs = parseDuration('start-timeout', v['start-timeout']);
   if (v['stop-timeout'] !== undefined) opts.stopTimeoutMs = parseDuration('stop-timeout', v['stop-timeout']);
   if (v['case-timeout'] !== undefined) opts.caseTimeoutMs = parseDuration('case-timeout', v['case-timeout']);
@@ -187,7 +215,8 @@ export function parseCli(argv: readonly string[]): CliOptions {
     opts.grep = v.grep;
   }
   if (v.family !== undefined) {
-    if (!(FAMILIES as readonly string[]).includes(v.family)) throw usage(`--family ${JSON.stringify(v.family)} is not a family`, `use one of ${FAMILIES.join(', ')}`);
+    // A user's own family (from --spec files) is checked once they are loaded.
+    if (!(FAMILIES as readonly string[]).includes(v.family) && (v.spec === undefined || !/^[a-z][a-z0-9-]*$/.test(v.family))) throw usage(`--family ${JSON.stringify(v.family)} is not a family`, `use one of ${FAMILIES.join(', ')}`);
     opts.family = v.family;
   }
   if (v.tls !== undefined) {
@@ -217,6 +246,17 @@ export function parseCli(argv: readonly string[]): CliOptions {
     opts.shard = { index, count };
   }
   return opts;
+}
+
+/** --reporter-option k=v pairs (each flag may hold several, comma-separated), as mocha reads them. */
+function parseReporterOptions(values: readonly string[]): Record<string, string> {
+  const options: Record<string, string> = {};
+  for (const pair of values.flatMap((v) => v.split(','))) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw usage(`Expected --reporter-option to be key=value, got ${JSON.stringify(pair)}`, 'e.g. --reporter-option mochaFile=reports/mocha.xml');
+    options[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return options;
 }
 
 /** The i-th of n slices: cases dealt round-robin in catalogue order, so every shard gets every family and the union is the whole selection. */
@@ -337,9 +377,9 @@ export async function main(argv: readonly string[], out: (line: string) => void 
 }
 
 /** What a baseline is compared within: the case runs this run selected, and the ids the catalogue has. */
-function baselineScope(cases: readonly CaseDefinition[], tls: TlsVersion | undefined): BaselineScope {
+function baselineScope(cases: readonly CaseDefinition[], tls: TlsVersion | undefined, catalogue: readonly CaseDefinition[]): BaselineScope {
   const ids = new Set(cases.map((c) => c.id));
-  const known = new Set(CATALOGUE.map((c) => c.id));
+  const known = new Set(catalogue.map((c) => c.id));
   return { selected: (id, v) => ids.has(id) && (tls === undefined || v === tls), known: (id) => known.has(id) };
 }
 
@@ -353,99 +393,165 @@ function renamed(adapter: ServerAdapter, name: string | undefined): ServerAdapte
   return name === undefined ? adapter : { ...adapter, name };
 }
 
+/** Where the summary lines go: stdout, unless the chosen reporter's stdout is a document of its own. */
+function summaryOut(reporter: string | undefined, out: (line: string) => void): (line: string) => void {
+  if (reporter === undefined) return out;
+  if (reporter === 'tap') return (line) => { out(`# ${line}`); };
+  if (['json', 'json-stream', 'xunit', 'markdown', 'doc', 'html'].includes(reporter)) return (line) => { process.stderr.write(line + '\n'); };
+  return out;
+}
+
+/** The files --spec names (globs allowed), checked before anything runs. */
+function specFiles(patterns: readonly string[]): string[] {
+  const files: string[] = [];
+  for (const pattern of patterns) {
+    let found: string[];
+    try {
+      found = lookupFiles(pattern, ['.ts', '.js', '.mjs', '.cjs', '.mts'], false);
+    } catch {
+      found = [];
+    }
+    if (found.length === 0) throw usage(`--spec ${JSON.stringify(pattern)} matches no file`, 'give a spec file or a glob such as "test/mtls/*.spec.ts" (quoted, so the shell does not expand it)');
+    files.push(...found.map((f) => path.resolve(f)));
+  }
+  return [...new Set(files)];
+}
+
+/** The user's own families and cases, from the spec files the run loaded. */
+function userCases(run: ConformanceRun): CaseDefinition[] {
+  const builtIn = new Map(CATALOGUE.map((c) => [c.id, c]));
+  const seen = new Map<string, CaseDefinition>();
+  for (const f of run.declared) {
+    for (const def of f.cases) {
+      if (builtIn.get(def.id) === def) continue;
+      if (builtIn.has(def.id) || (seen.has(def.id) && seen.get(def.id) !== def)) {
+        throw new HarnessError('ERR_MTLS_SPEC', `case id ${def.id} (in ${f.file ?? 'a spec file'}) is declared twice`, 'give every case an id of its own');
+      }
+      seen.set(def.id, def);
+    }
+  }
+  return [...seen.values()];
+}
+
+/** Registers the selected cases as mocha tests: built-in families first, then the user's, under a suite per server when there are several. */
+function registerSelected(mocha: Mocha, run: ConformanceRun, cases: readonly CaseDefinition[], users: readonly CaseDefinition[]): void {
+  const chosen = new Set(cases);
+  const root = mocha.suite;
+  const builtInFamilies = FAMILIES.map((family) => ({ family: family, cases: CATALOGUE.filter((c) => c.family === family && chosen.has(c)), file: path.join(ROOT, 'spec', `${family}.spec.ts`), parent: undefined as Mocha.Suite | undefined }));
+  const userIds = new Set(users.map((u) => u.id));
+  const declared = run.declared.map((f) => ({ ...f, cases: f.cases.filter((c) => userIds.has(c.id) && chosen.has(c)) }));
+  const families = [...builtInFamilies, ...declared].filter((f) => f.cases.length > 0);
+  run.sessions.forEach((session, index) => {
+    const several = run.sessions.length > 1;
+    const serverSuite = several ? Mocha.Suite.create(root, session.name) : undefined;
+    for (const f of families) run.registerFamily(serverSuite ?? f.parent ?? root, f.family, f.cases, f.file, index);
+  });
+}
+
 /** Everything after parsing: returns 0 or 1, throws HarnessErrors. */
 async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string) => void): Promise<number> {
-  {
-    if (opts.help) { out(HELP); return 0; }
-    if (opts.version) {
-      const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
-      out(pkg.version);
-      return 0;
+  if (opts.help) { out(HELP); return 0; }
+  const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  if (opts.version) { out(pkg.version); return 0; }
+  const inner = opts.reporter === undefined ? undefined : await loadReporter(opts.reporter);
+  const files = specFiles(opts.spec);
+  const run = new ConformanceRun({ ...(opts.tls ? { selection: { tls: [opts.tls] } } : {}) });
+  const mocha = new Mocha({ ...(opts.bail ? { bail: true } : {}), ...(opts.forbidOnly ? { forbidOnly: true } : {}) });
+  setCurrentRun(run);
+  try {
+    if (files.length > 0) {
+      // The compiled package has no TypeScript loader of its own: users' .ts spec files get one.
+      if (!import.meta.url.endsWith('.ts') && files.some((f) => /\.[cm]?ts$/.test(f))) (await import('tsx/esm/api')).register();
+      mocha.files = files;
+      try {
+        await mocha.loadFilesAsync();
+      } catch (error) {
+        if (isHarnessError(error)) throw error;
+        throw new HarnessError('ERR_MTLS_SPEC', `a --spec file failed to load: ${messageOf(error).split('\n')[0] ?? ''}`, 'fix the spec file so that it imports cleanly (npx mocha <file> shows the whole error)');
+      }
     }
-    const selected = selectCases(opts);
-    const cases = shardCases(selected, opts.shard);
-    if (opts.list) {
-      for (const c of cases) out(`${c.id.padEnd(48)} ${c.severity.padEnd(8)} ${c.core ? '★ ' : ''}${c.title}`);
-      out(`${cases.length} ${cases.length === 1 ? 'case' : 'cases'}${cases.some((c) => c.core) ? `; ${CORE_LEGEND}` : ''}`);
-      return 0;
-    }
-    await checkOpenssl();
-    const targets: { spec: string; builtIn: boolean }[] = opts.serverCmd !== undefined ? [] : opts.server === 'all'
-      ? BUILT_IN_NAMES.map((name) => ({ spec: name, builtIn: true }))
-      : [{ spec: opts.server, builtIn: !opts.server.includes('/') && !/\.[cm]?[jt]s$/.test(opts.server) }];
-    const adapters: { adapter: ServerAdapter; expectations: Expectations }[] = [];
-    if (opts.serverCmd !== undefined) {
-      const adapter = commandAdapter({
-        command: opts.serverCmd, readyTimeoutMs: opts.readyTimeoutMs ?? 10_000,
-        capabilities: parseCapabilities(opts.capabilities ?? ''),
-        ...(opts.reloadSignal !== undefined ? { reloadSignal: parseSignal(opts.reloadSignal) } : {}),
-      });
-      adapters.push({ adapter: renamed(adapter, opts.name), expectations: await adapterExpectations(opts, adapter, false) });
-    }
-    for (const target of targets) {
-      const adapter = await resolveAdapter(target.spec);
-      adapters.push({ adapter: renamed(adapter, opts.name), expectations: await adapterExpectations(opts, adapter, target.builtIn) });
-    }
-    const baseline: Baseline | undefined = opts.baseline === undefined ? undefined : await loadBaseline(opts.baseline);
-    await createReportDir(opts.reportDir);
-    await prepareReportDir(opts.reportDir).catch((error: unknown) => {
-      if (isHarnessError(error)) throw error;
-      const code = (error as NodeJS.ErrnoException).code ?? 'error';
-      throw new HarnessError('ERR_MTLS_REPORT_DIR', `report dir ${opts.reportDir} cannot be used (${code}${code === 'ENOTDIR' ? ': part of its path is a file' : ''})`, 'pass --report-dir a directory path you can write to');
-    });
-    const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
-    const reports: ServerReport[] = [];
-    const totals: Summary[] = [];
-    let failed = false;
-    // Servers are independent (own dirs, ports and processes), so two run at once; a fault in one stops the other.
-    const lanesAbort = new AbortController();
-    const onOuterAbort = (): void => { lanesAbort.abort(); };
-    signal.addEventListener('abort', onOuterAbort, { once: true });
-    const runServer = async ({ adapter, expectations }: (typeof adapters)[number]): Promise<ServerReport> => {
-      const runs = cases.reduce((n, c) => n + runLabels(c, opts.tls ? [opts.tls] : ['1.2', '1.3']).length, 0);
-      const progress = createProgress(adapter.name, runs, process.stderr);
-      const started = performance.now();
-      let profile: ServerProfile | undefined;
-      const results = await runCases({
-        onProfile: (p) => { profile = p; },
-        adapter, cases, expectations, concurrency: opts.concurrency, signal: lanesAbort.signal, onResult: (r) => progress.tick(r), ...(opts.tls ? { tls: [opts.tls] } : {}),
-        ...(opts.startTimeoutMs !== undefined ? { startTimeoutMs: opts.startTimeoutMs } : {}),
-        ...(opts.stopTimeoutMs !== undefined ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
-        ...(opts.caseTimeoutMs !== undefined ? { caseTimeoutMs: opts.caseTimeoutMs } : {}),
-        ...(opts.probeTimeoutMs !== undefined ? { probeTimeoutMs: opts.probeTimeoutMs } : {}),
-        strict: opts.strict,
-      }).finally(() => progress.done());
-      const report: ServerReport = {
-        server: adapter.name, capabilities: adapter.capabilities, summary: summarize(results),
-        staleExpectations: staleEntries(expectations, CATALOGUE.map((c) => c.id)), cases: results,
-        totalMs: Math.round(performance.now() - started), version: pkg.version, ...(opts.shard ? { shard: opts.shard } : {}), ...(profile ? { tls: profile } : {}),
-      };
-      // One baseline compares with the server it came from, or with the only server of the run.
-      if (baseline && (baseline.server === adapter.name || adapters.length === 1)) report.baseline = compareBaseline(baseline, report, baselineScope(cases, opts.tls));
-      await writeServerReport(opts.reportDir, report, { version: pkg.version });
-      return report;
-    };
-    // Two lanes at most: enough to overlap one server's waits with another's work on two cores.
-    let laneError: unknown;
-    const done = await runBounded(adapters.map((target) => () => runServer(target).catch((error: unknown) => {
-      laneError ??= error;
-      lanesAbort.abort();
-      return undefined;
-    })), 2, () => laneError !== undefined);
-    signal.removeEventListener('abort', onOuterAbort);
-    if (laneError !== undefined) throw laneError instanceof Error ? laneError : new Error(messageOf(laneError));
-    for (const report of done) {
-      if (!report) continue;
-      reports.push(report);
-      for (const line of formatResults(report)) out(line);
-      totals.push(report.summary);
-      if (report.summary.failed > 0 || report.staleExpectations.length > 0) failed = true;
-    }
-    await writeMatrix(opts.reportDir, reports);
-    if (baseline && !reports.some((r) => r.baseline)) out(`note: --baseline ${opts.baseline ?? ''} is a run of ${baseline.server}, which this run did not include; nothing was compared`);
-    // An empty shard is not a failure: the other shards run every selected case (exit 0, reports say so).
-    if (opts.shard && cases.length === 0) out(`note: ${emptyShardNote(opts.shard, selected.length)}`);
-    for (const line of summaryLines(opts.reportDir, totals)) out(line);
-    return failed ? 1 : 0;
+  } finally {
+    setCurrentRun(undefined);
   }
+  const users = userCases(run);
+  if (opts.family !== undefined && !(FAMILIES as readonly string[]).includes(opts.family) && !users.some((c) => c.family === opts.family)) {
+    throw usage(`--family ${JSON.stringify(opts.family)} is not a family`, `use one of ${[...new Set([...FAMILIES, ...users.map((c) => c.family)])].join(', ')}`);
+  }
+  const selected = selectCases(opts, [...CATALOGUE, ...users]);
+  const cases = shardCases(selected, opts.shard);
+  if (opts.list) {
+    for (const c of cases) out(`${c.id.padEnd(48)} ${c.severity.padEnd(8)} ${c.core ? '★ ' : ''}${c.title}`);
+    out(`${cases.length} ${cases.length === 1 ? 'case' : 'cases'}${cases.some((c) => c.core) ? `; ${CORE_LEGEND}` : ''}`);
+    return 0;
+  }
+  await checkOpenssl();
+  const targets: { spec: string; builtIn: boolean }[] = opts.serverCmd !== undefined ? [] : opts.server === 'all'
+    ? BUILT_IN_NAMES.map((name) => ({ spec: name, builtIn: true }))
+    : [{ spec: opts.server, builtIn: !opts.server.includes('/') && !/\.[cm]?[jt]s$/.test(opts.server) }];
+  const adapters: SessionTarget[] = [];
+  if (opts.serverCmd !== undefined) {
+    const adapter = commandAdapter({
+      command: opts.serverCmd, readyTimeoutMs: opts.readyTimeoutMs ?? 10_000,
+      capabilities: parseCapabilities(opts.capabilities ?? ''),
+      ...(opts.reloadSignal !== undefined ? { reloadSignal: parseSignal(opts.reloadSignal) } : {}),
+    });
+    adapters.push({ adapter: renamed(adapter, opts.name), expectations: await adapterExpectations(opts, adapter, false) });
+  }
+  for (const target of targets) {
+    const adapter = await resolveAdapter(target.spec);
+    adapters.push({ adapter: renamed(adapter, opts.name), expectations: await adapterExpectations(opts, adapter, target.builtIn) });
+  }
+  const baseline: Baseline | undefined = opts.baseline === undefined ? undefined : await loadBaseline(opts.baseline);
+  await createReportDir(opts.reportDir);
+  await prepareReportDir(opts.reportDir).catch((error: unknown) => {
+    if (isHarnessError(error)) throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new HarnessError('ERR_MTLS_REPORT_DIR', `report dir ${opts.reportDir} cannot be used (${code}${code === 'ENOTDIR' ? ': part of its path is a file' : ''})`, 'pass --report-dir a directory path you can write to');
+  });
+  run.addSessions(adapters, {
+    concurrency: opts.concurrency, signal, ...(opts.tls ? { tls: [opts.tls] } : {}),
+    ...(opts.startTimeoutMs !== undefined ? { startTimeoutMs: opts.startTimeoutMs } : {}),
+    ...(opts.stopTimeoutMs !== undefined ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
+    ...(opts.caseTimeoutMs !== undefined ? { caseTimeoutMs: opts.caseTimeoutMs } : {}),
+    ...(opts.probeTimeoutMs !== undefined ? { probeTimeoutMs: opts.probeTimeoutMs } : {}),
+    strict: opts.strict,
+  });
+  registerSelected(mocha, run, cases, users);
+  const known = [...CATALOGUE, ...users];
+  let reports: ServerReport[] = [];
+  const reporterOptions: ConformanceReporterOptions = {
+    run, reportDir: opts.reportDir, version: pkg.version, knownIds: known.map((c) => c.id),
+    lookup: (id) => known.find((c) => c.id === id),
+    ...(inner ? { inner, innerOptions: opts.reporterOptions } : { progress: process.stderr }),
+    ...(opts.shard ? { shard: opts.shard } : {}),
+    // One baseline compares with the server it came from, or with the only server of the run.
+    decorate: (report) => {
+      if (baseline && (baseline.server === report.server || adapters.length === 1)) report.baseline = compareBaseline(baseline, report, baselineScope(cases, opts.tls, known));
+    },
+    onReports: (r) => { reports = r; },
+  };
+  mocha.reporter(ConformanceReporter as unknown as Mocha.ReporterConstructor, reporterOptions);
+  const failures = await new Promise<number>((resolve) => {
+    const runner = mocha.run(resolve);
+    const stopRun = (): void => { run.stopped = true; runner.abort(); };
+    if (signal.aborted) stopRun();
+    signal.addEventListener('abort', stopRun, { once: true });
+    // A server that cannot be checked at all ends the run: no use awaiting every other test's error.
+    for (const session of run.sessions) session.onFatal = () => { run.stopped = true; runner.abort(); };
+  });
+  const fatal = run.sessions.find((s) => s.fatal !== undefined)?.fatal;
+  if (fatal !== undefined) throw fatal instanceof Error ? fatal : new Error(messageOf(fatal));
+  if (signal.aborted) throw new HarnessError('ERR_MTLS_INTERRUPTED', 'the run was interrupted', 'run it again');
+  if (run.reportError !== undefined) throw run.reportError instanceof Error ? run.reportError : new Error(messageOf(run.reportError));
+  const summary = summaryOut(opts.reporter, out);
+  if (inner === undefined) for (const report of reports) for (const line of formatResults(report)) out(line);
+  let failed = reports.some((r) => r.summary.failed > 0 || r.staleExpectations.length > 0);
+  // The user's own plain mocha tests (in --spec files) fail the run as well.
+  const caseFailures = reports.reduce((n, r) => n + r.summary.failed, 0);
+  if (failures > caseFailures) failed = true;
+  if (baseline && !reports.some((r) => r.baseline)) summary(`note: --baseline ${opts.baseline ?? ''} is a run of ${baseline.server}, which this run did not include; nothing was compared`);
+  // An empty shard is not a failure: the other shards run every selected case (exit 0, reports say so).
+  if (opts.shard && cases.length === 0) summary(`note: ${emptyShardNote(opts.shard, selected.length)}`);
+  for (const line of summaryLines(opts.reportDir, reports.map((r) => r.summary))) summary(line);
+  return failed ? 1 : 0;
 }

@@ -1,7 +1,7 @@
 // Console output: reads like the report, one line per case and TLS version,
 // grouped by family; the summary line is printed last by the CLI.
 import { formatBaseline } from './baseline.ts';
-import { FAMILIES } from './case.ts';
+import { familiesOf } from './case.ts';
 import { visible } from './report-document.ts';
 import type { ServerReport } from './report.ts';
 import type { CaseResult } from './runner.ts';
@@ -12,7 +12,7 @@ export { VERDICT_MARK as MARK } from './verdicts.ts';
 /** Console lines for one server's results, grouped by family. */
 export function formatResults(report: ServerReport): string[] {
   const lines = [`${report.server}:`];
-  for (const family of FAMILIES) {
+  for (const family of familiesOf(report.cases)) {
     const rows = report.cases.filter((r) => r.family === family);
     if (rows.length === 0) continue;
     lines.push(`  ${family}`);

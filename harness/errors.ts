@@ -17,7 +17,8 @@ export type HarnessErrorCode =
   | 'ERR_MTLS_INTERRUPTED'
   | 'ERR_MTLS_RUN_TIMEOUT'
   | 'ERR_MTLS_OVERLOADED'
-  | 'ERR_MTLS_OCSP';
+  | 'ERR_MTLS_OCSP'
+  | 'ERR_MTLS_SPEC';
 
 /** A fault of the harness or of its inputs, told in one line: what, why, how to fix. */
 export class HarnessError extends Error {

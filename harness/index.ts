@@ -25,3 +25,5 @@ export type { H2Request, H2Result } from './h2probe.ts';
 export { decodeForwarded, isClient } from './forwarding.ts';
 export type { DecodedForwarding, ForwardedIdentity } from './forwarding.ts';
 export { VHOSTS } from './runner.ts';
+export { describeCases } from './mocha/run.ts';
+export { mtlsChai, CaseRunError } from './mocha/chai.ts';

@@ -1,7 +1,7 @@
 // What the reports say, built from the cases' metadata and their results: the
 // per-server report (report.md / report.html) and the cross-server
 // documentation page (docs/conformance.md). Renderers turn it into text.
-import { FAMILIES, type CaseDefinition } from './case.ts';
+import { familiesOf, familyRank, type CaseDefinition } from './case.ts';
 import { notSelectedText, type BaselineDiff, type VerdictChange } from './baseline.ts';
 import { anchorOf, visible, VERDICT_MARK, VERDICT_WORDS, worstVerdict, type Block, type Doc, type Inline } from './report-document.ts';
 import type { ServerReport } from './report.ts';
@@ -29,7 +29,7 @@ export interface ServerDocOptions {
 export function groupByCase(results: readonly CaseResult[]): CaseResult[][] {
   const groups = new Map<string, CaseResult[]>();
   for (const r of results) groups.set(r.id, [...(groups.get(r.id) ?? []), r]);
-  return [...groups.values()].sort((a, b) => FAMILIES.indexOf(a[0]?.family ?? 'trust') - FAMILIES.indexOf(b[0]?.family ?? 'trust'));
+  return [...groups.values()].sort((a, b) => familyRank(a[0]?.family ?? 'trust') - familyRank(b[0]?.family ?? 'trust'));
 }
 
 /** Counts of one family (or all) for the summary table. */
@@ -239,7 +239,7 @@ export function buildServerDoc(report: ServerReport, opts: ServerDocOptions): Do
   if (report.staleExpectations.length > 0) {
     blocks.push({ kind: 'para', text: [{ strong: 'Stale expectations:' }, ` these entries of the expectations file match no case — remove them: ${report.staleExpectations.join(', ')}.`] });
   }
-  const families = FAMILIES.filter((f) => report.cases.some((r) => r.family === f));
+  const families = familiesOf(report.cases);
   const rows: Inline[][][] = families.map((f) => {
     const c = counts(report.cases.filter((r) => r.family === f));
     return [[{ link: `#family-${f}`, text: [f] }], [String(c.passed)], [String(c.failed)], [String(c.warned)], [String(c.na)], [String(c.known)]];
@@ -309,7 +309,7 @@ export function buildConformanceDoc(reports: readonly ServerReport[], opts: Conf
       groups.get(first.id)?.push(g);
     }
   }
-  ids.sort((a, b) => FAMILIES.indexOf(a.family) - FAMILIES.indexOf(b.family));
+  ids.sort((a, b) => familyRank(a.family) - familyRank(b.family));
   const cell = (report: ServerReport, id: string): Inline[] => {
     const g = report.cases.filter((c) => c.id === id);
     const v = worstVerdict(g.map((c) => c.verdict));
@@ -322,7 +322,7 @@ export function buildConformanceDoc(reports: readonly ServerReport[], opts: Conf
       rows: ids.map((c) => [[{ link: `#${anchorOf(c.id)}`, text: [c.title] }, ' ', { code: c.id }], [c.severity], ...reports.map((r) => cell(r, c.id))]),
     },
   );
-  for (const family of FAMILIES) {
+  for (const family of familiesOf(ids)) {
     const inFamily = ids.filter((c) => c.family === family);
     if (inFamily.length === 0) continue;
     blocks.push({ kind: 'heading', level: 2, text: [family], id: `family-${family}` });

@@ -87,6 +87,8 @@ export interface RunOptions {
   profile?: ServerProfile | false;
   /** Called once the server's TLS versions are known (before any case runs). */
   onProfile?: (profile: ServerProfile) => void;
+  /** Which runs of a case to carry out (default all of runLabels); 'once' cases are asked with label 'once'. */
+  select?: (def: CaseDefinition, label: TlsLabel | 'once') => boolean;
 }
 
 /** What a server speaks, learnt before its cases run by serving a valid client under each TLS version. */
@@ -143,7 +145,8 @@ async function runTasks(opts: RunOptions, versions: readonly TlsVersion[], profi
   const tasks: { def: CaseDefinition; runs: TlsLabel[]; first: number }[] = [];
   let slots = 0;
   for (const def of opts.cases) {
-    const runs = runLabels(def, versions, profile);
+    const runs = runLabels(def, versions, profile).filter((label) => opts.select?.(def, def.tls === 'once' ? 'once' : label) ?? true);
+    if (runs.length === 0) continue;
     // A case that needs a PKI per version gains nothing from running its versions in turn: they go in parallel.
     const groups = def.pkiPerRun === true ? runs.map((tls) => [tls]) : [runs];
     for (const group of groups) {

@@ -1,10 +1,10 @@
 // algorithms: signature digests and key types of the client chain.
-import { defineCase, type KeySpec } from '../harness/index.ts';
+import { defineCase, type KeySpec, describeCases, type CaseDefinition } from '../harness/index.ts';
 
 /** Client keys every server must accept. */
 const MODERN_KEYS: readonly KeySpec[] = ['rsa-3072', 'rsa-4096', 'ec-p256', 'ec-p384', 'ed25519'];
 
-export default [
+const cases: CaseDefinition[] = [
   defineCase({
     id: 'algorithms::sha1-signature',
     title: 'refuses a client certificate signed with SHA-1',
@@ -53,3 +53,8 @@ export default [
     },
   }),
 ];
+
+export default cases;
+
+// Under mocha: a describe for the family, an it per case and TLS version (docs/specs.md).
+describeCases('algorithms', cases, import.meta.url);

@@ -1,5 +1,5 @@
 // authorization: what a verified client may see, decided per request and per path.
-import { defineCase } from '../harness/index.ts';
+import { defineCase, describeCases, type CaseDefinition } from '../harness/index.ts';
 
 const PER_PATH = { clientAuth: 'per-path' as const, paths: { protected: '/invoices/42', public: '/status' } };
 const OWASP_AUTHZ = { title: 'OWASP Authorization Cheat Sheet', url: 'https://cheatsheetseries.owasp.org/cheatsheets/Authorization_Cheat_Sheet.html' };
@@ -11,7 +11,7 @@ const SPELLINGS = [
   '/invoices/42/', '/invoices/42/.', '/invoices/42;jsessionid=x', '/invoices;x/42', '/invoices/42?', '/invoices/42?x=1',
 ];
 
-export default [
+const cases: CaseDefinition[] = [
   defineCase({
     id: 'authorization::not-in-allowlist',
     title: 'answers 403 to a verified client outside the allow-list',
@@ -137,3 +137,8 @@ export default [
     },
   }),
 ];
+
+export default cases;
+
+// Under mocha: a describe for the family, an it per case and TLS version (docs/specs.md).
+describeCases('authorization', cases, import.meta.url);

@@ -2,7 +2,7 @@
 // wrong on purpose by the wire-level client — proof of possession
 // (CertificateVerify), empty and malformed Certificates, and what the
 // server's CertificateRequest asks for.
-import { defineCase, describeObservation, describeWire, subjectDer, wireProbe, type CaseContext, type Deviation, type Observation, type Reference, type WireResult } from '../harness/index.ts';
+import { defineCase, describeObservation, describeWire, subjectDer, wireProbe, type CaseContext, type Deviation, type Observation, type Reference, type WireResult, describeCases, type CaseDefinition } from '../harness/index.ts';
 
 const RFC8446_CV: Reference = { title: 'RFC 8446 §4.4.3 Certificate Verify', url: 'https://www.rfc-editor.org/rfc/rfc8446#section-4.4.3' };
 const RFC5246_CV: Reference = { title: 'RFC 5246 §7.4.8 Certificate Verify', url: 'https://www.rfc-editor.org/rfc/rfc5246#section-7.4.8' };
@@ -60,7 +60,7 @@ const CATALOGUE_SCHEMES: Readonly<Record<'1.2' | '1.3', readonly (readonly strin
 
 const PER_PATH = { clientAuth: 'per-path' as const, paths: { protected: '/invoices/42', public: '/status' }, postHandshakeAuth: true };
 
-export default [
+const cases: CaseDefinition[] = [
   defineCase({
     id: 'handshake::certificate-verify-omitted',
     title: 'refuses a client that sends a certificate without a CertificateVerify',
@@ -248,3 +248,8 @@ export default [
     },
   }),
 ];
+
+export default cases;
+
+// Under mocha: a describe for the family, an it per case and TLS version (docs/specs.md).
+describeCases('handshake', cases, import.meta.url);

@@ -1,6 +1,6 @@
 // identity: what the server learns about the client and what it logs.
 import { randomBytes } from 'node:crypto';
-import { defineCase, hasRawControl, namesToken, physicalLines, recordsAcceptance, type CaseContext, type Reference } from '../harness/index.ts';
+import { defineCase, hasRawControl, namesToken, physicalLines, recordsAcceptance, type CaseContext, type Reference, describeCases, type CaseDefinition } from '../harness/index.ts';
 
 const OWASP_LOGGING = { title: 'OWASP Logging Cheat Sheet', url: 'https://cheatsheetseries.owasp.org/cheatsheets/Logging_Cheat_Sheet.html' };
 const CWE_117 = { title: 'CWE-117 Improper Output Neutralization for Logs', url: 'https://cwe.mitre.org/data/definitions/117.html' };
@@ -25,7 +25,7 @@ const SVID_URI: Reference = { title: 'SPIFFE X509-SVID §2 SPIFFE ID (exactly on
 const SPIFFE_ID: Reference = { title: 'SPIFFE-ID §2 SPIFFE Identity (trust domain and path)', url: 'https://github.com/spiffe/spiffe/blob/main/standards/SPIFFE-ID.md#2-spiffe-identity' };
 const SAN_RULES = 'allowedClients entries `spiffe://trust-domain/path` (a SPIFFE ID: the one URI SAN of an X509-SVID), `dns:name` (a DNS SAN) and `email:address` (an rfc822Name SAN) are matched against SANs of their own type only, byte for byte; a plain entry is a CN.';
 
-export default [
+const cases: CaseDefinition[] = [
   defineCase({
     id: 'identity::cn-logged',
     title: 'logs the CN of the client it served',
@@ -367,3 +367,8 @@ export default [
     },
   }),
 ];
+
+export default cases;
+
+// Under mocha: a describe for the family, an it per case and TLS version (docs/specs.md).
+describeCases('identity', cases, import.meta.url);

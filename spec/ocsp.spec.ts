@@ -2,7 +2,7 @@
 // loopback (one `openssl ocsp` call per request); client certificates carry its
 // URL in authorityInfoAccess and setup.ocsp names it. Every case that expects a
 // refusal also serves a client the responder vouches for, on the same server.
-import { defineCase, type CaseContext, type Observation, type Reference } from '../harness/index.ts';
+import { defineCase, type CaseContext, type Observation, type Reference, describeCases, type CaseDefinition } from '../harness/index.ts';
 
 const RFC6960 = (section: string, title: string): Reference => ({ title: `RFC 6960 §${section} ${title}`, url: `https://www.rfc-editor.org/rfc/rfc6960#section-${section}` });
 const RFC6960_STATUS = RFC6960('2.2', 'Response (good, revoked, unknown)');
@@ -25,7 +25,7 @@ async function refusedBesideGood(t: CaseContext, what: string): Promise<void> {
   t.expectServed(await t.probe('colleague'), "control client 'colleague', good at the same responder");
 }
 
-export default [
+const cases: CaseDefinition[] = [
   defineCase({
     id: 'ocsp::good',
     title: 'serves a client whose certificate the OCSP responder says is good',
@@ -192,3 +192,8 @@ export default [
     },
   }),
 ];
+
+export default cases;
+
+// Under mocha: a describe for the family, an it per case and TLS version (docs/specs.md).
+describeCases('ocsp', cases, import.meta.url);

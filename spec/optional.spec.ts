@@ -2,7 +2,7 @@
 // anonymous; a valid one is an identity; any other certificate is refused —
 // never quietly treated as no certificate at all.
 import { randomBytes } from 'node:crypto';
-import { defineCase, namesToken, type CaseContext, type Observation } from '../harness/index.ts';
+import { defineCase, namesToken, type CaseContext, type Observation, describeCases, type CaseDefinition } from '../harness/index.ts';
 
 const SETUP = { clientAuth: 'optional' as const };
 const HAPROXY = { title: 'haproxy#248 (`verify optional` served pages to a client with a bad certificate)', url: 'https://github.com/haproxy/haproxy/issues/248' };
@@ -23,7 +23,7 @@ async function expectRefusedNotAnonymous(t: CaseContext, client: string, label: 
   else t.expectRefused(obs, label);
 }
 
-export default [
+const cases: CaseDefinition[] = [
   defineCase({
     id: 'optional::anonymous-client',
     title: 'answers a client without a certificate with the anonymous response in optional mode',
@@ -105,3 +105,8 @@ export default [
     },
   }),
 ];
+
+export default cases;
+
+// Under mocha: a describe for the family, an it per case and TLS version (docs/specs.md).
+describeCases('optional', cases, import.meta.url);

@@ -1,13 +1,13 @@
 // protocol: versions, session resumption, SNI and renegotiation.
 import { randomBytes } from 'node:crypto';
-import { defineCase, describeObservation, namesToken, waitForLines, type Observation, type TlsVersion } from '../harness/index.ts';
+import { defineCase, describeObservation, namesToken, waitForLines, type Observation, type TlsVersion, describeCases, type CaseDefinition } from '../harness/index.ts';
 
 /** Refused, in any form, with no canary. */
 function refused(obs: Observation): boolean {
   return (obs.outcome === 'rejected-handshake' || obs.outcome === 'rejected-http') && !obs.canarySeen;
 }
 
-export default [
+const cases: CaseDefinition[] = [
   defineCase({
     id: 'protocol::tls12-tls13-parity',
     title: 'refuses the same bad clients under TLS 1.2 as under TLS 1.3',
@@ -218,3 +218,8 @@ export default [
     },
   }),
 ];
+
+export default cases;
+
+// Under mocha: a describe for the family, an it per case and TLS version (docs/specs.md).
+describeCases('protocol', cases, import.meta.url);

@@ -2,7 +2,7 @@
 // suite runs; what the upstream learns about the client is what the
 // application behind a proxy trusts.
 import { randomBytes } from 'node:crypto';
-import { decodeForwarded, defineCase, headerValues, isClient, type CaseContext, type UpstreamRequest } from '../harness/index.ts';
+import { decodeForwarded, defineCase, headerValues, isClient, type CaseContext, type UpstreamRequest, describeCases, type CaseDefinition } from '../harness/index.ts';
 
 const RFC_9440 = { title: 'RFC 9440 Client-Cert HTTP Header Field', url: 'https://www.rfc-editor.org/rfc/rfc9440' };
 const RFC_9440_SEC = { title: 'RFC 9440 §4 Security Considerations (remove client-sent Client-Cert)', url: 'https://www.rfc-editor.org/rfc/rfc9440#section-4' };
@@ -91,7 +91,7 @@ function decodeSafely(value: string): string {
   }
 }
 
-export default [
+const cases: CaseDefinition[] = [
   defineCase({
     id: 'proxy::forwards-verified-certificate',
     title: 'forwards the verified client certificate to the upstream, decodable to that client',
@@ -250,3 +250,8 @@ export default [
     },
   }),
 ];
+
+export default cases;
+
+// Under mocha: a describe for the family, an it per case and TLS version (docs/specs.md).
+describeCases('proxy', cases, import.meta.url);

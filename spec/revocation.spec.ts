@@ -1,5 +1,5 @@
 // revocation: CRLs.
-import { defineCase, type CaseContext, type Observation, type Reference } from '../harness/index.ts';
+import { defineCase, type CaseContext, type Observation, type Reference, describeCases, type CaseDefinition } from '../harness/index.ts';
 
 const RFC5280_CRL: Reference = { title: 'RFC 5280 §6.3 CRL Validation', url: 'https://www.rfc-editor.org/rfc/rfc5280#section-6.3' };
 
@@ -20,7 +20,7 @@ async function revokeAfterSession(t: CaseContext): Promise<Buffer | undefined> {
   return full.session;
 }
 
-export default [
+const cases: CaseDefinition[] = [
   defineCase({
     id: 'revocation::revoked-leaf',
     title: 'refuses a client whose certificate the CRL revokes, and still serves an unrevoked one',
@@ -186,3 +186,8 @@ export default [
     },
   }),
 ];
+
+export default cases;
+
+// Under mocha: a describe for the family, an it per case and TLS version (docs/specs.md).
+describeCases('revocation', cases, import.meta.url);

@@ -1,6 +1,6 @@
 // robustness: bad input and load, bounded in count and time, loopback only.
 import { randomBytes } from 'node:crypto';
-import { captureClientHello, defineCase, describeObservation, holdStalled, runBounded, sendRaw, type CaseContext, type Observation, type ServerSample } from '../harness/index.ts';
+import { captureClientHello, defineCase, describeObservation, holdStalled, runBounded, sendRaw, type CaseContext, type Observation, type ServerSample, describeCases, type CaseDefinition } from '../harness/index.ts';
 
 /** Probes a valid client and records whether the server still serves it; a dead server fails the case, it does not error it. */
 async function expectAlive(t: CaseContext, client: string, after: string): Promise<boolean> {
@@ -25,7 +25,7 @@ const OVERSIZED_EXTENSIONS = [
   ...Array.from({ length: 13 }, (_, i) => `1.3.6.1.4.1.55555.${i + 1} = ASN1:FORMAT:HEX,OCTETSTRING:\${filler::h9}`),
 ];
 
-export default [
+const cases: CaseDefinition[] = [
   defineCase({
     id: 'robustness::plaintext-http',
     title: 'answers plain HTTP on the TLS port without the invoice and keeps serving',
@@ -222,3 +222,8 @@ export default [
     },
   }),
 ];
+
+export default cases;
+
+// Under mocha: a describe for the family, an it per case and TLS version (docs/specs.md).
+describeCases('robustness', cases, import.meta.url);

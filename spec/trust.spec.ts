@@ -1,5 +1,5 @@
 // trust: chain building and trust anchors.
-import { defineCase, type CaseContext, type Reference, type SetupOverrides } from '../harness/index.ts';
+import { defineCase, type CaseContext, type Reference, type SetupOverrides, describeCases, type CaseDefinition } from '../harness/index.ts';
 
 const RFC5280_PATH: Reference = { title: 'RFC 5280 §6.1 Basic Path Validation', url: 'https://www.rfc-editor.org/rfc/rfc5280#section-6.1' };
 const CADDY_TRUST: Reference = { title: 'CVE-2026-27586 (Caddy: client authentication fell back to trusting nothing or the system store)', url: 'https://nvd.nist.gov/vuln/detail/CVE-2026-27586' };
@@ -22,7 +22,7 @@ async function expectFailsClosed(t: CaseContext, broken: SetupOverrides, what: s
   t.expectServed(await t.probe('client'), "client 'client' on the server with good trust material");
 }
 
-export default [
+const cases: CaseDefinition[] = [
   defineCase({
     id: 'trust::valid-client',
     title: 'serves a client whose certificate the company CA issued',
@@ -283,3 +283,8 @@ export default [
     run: (t) => expectFailsClosed(t, { crl: ['root-crl'], brokenMaterial: { crl: 'garbage' } }, 'a CRL file of garbage in PEM armour', ['revoked', 'client']),
   }),
 ];
+
+export default cases;
+
+// Under mocha: a describe for the family, an it per case and TLS version (docs/specs.md).
+describeCases('trust', cases, import.meta.url);

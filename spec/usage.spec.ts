@@ -1,10 +1,10 @@
 // usage: keyUsage, extendedKeyUsage and critical extensions of the client certificate.
-import { defineCase, type Reference } from '../harness/index.ts';
+import { defineCase, type Reference, describeCases, type CaseDefinition } from '../harness/index.ts';
 
 const RFC5280_EKU: Reference = { title: 'RFC 5280 §4.2.1.12 Extended Key Usage', url: 'https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.12' };
 const RFC5280_KU: Reference = { title: 'RFC 5280 §4.2.1.3 Key Usage', url: 'https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.3' };
 
-export default [
+const cases: CaseDefinition[] = [
   defineCase({
     id: 'usage::server-auth-only-eku',
     title: 'refuses a client certificate issued only for server authentication',
@@ -60,3 +60,8 @@ export default [
     pki: (b, { root }) => { b.leaf('client', { issuer: root, cn: 'mail-server', extraExtensions: ['1.3.6.1.4.1.55555.1.1 = critical,ASN1:UTF8String:only-on-tuesdays'] }); },
   }),
 ];
+
+export default cases;
+
+// Under mocha: a describe for the family, an it per case and TLS version (docs/specs.md).
+describeCases('usage', cases, import.meta.url);

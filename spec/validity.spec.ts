@@ -1,12 +1,12 @@
 // validity: the certificate's time window, checked on every connection.
-import { defineCase, type Reference } from '../harness/index.ts';
+import { defineCase, type Reference, describeCases, type CaseDefinition } from '../harness/index.ts';
 
 const RFC5280_VALIDITY: Reference = { title: 'RFC 5280 §4.1.2.5 Validity', url: 'https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.5' };
 const RFC5280_CHECK: Reference = { title: 'RFC 5280 §6.1.3 (a)(2) validity period', url: 'https://www.rfc-editor.org/rfc/rfc5280#section-6.1.3' };
 /** Seconds the expiry-boundary client stays valid after its build. */
 const BOUNDARY_S = 3;
 
-export default [
+const cases: CaseDefinition[] = [
   defineCase({
     id: 'validity::expired-leaf',
     title: 'refuses a client whose certificate expired',
@@ -66,3 +66,8 @@ export default [
     },
   }),
 ];
+
+export default cases;
+
+// Under mocha: a describe for the family, an it per case and TLS version (docs/specs.md).
+describeCases('validity', cases, import.meta.url);

@@ -1,7 +1,7 @@
 // vhost: two names on one server and certificate — protected.localhost
 // requires a client certificate, public.localhost does not. Every way of
 // reaching the protected name's content under the public name's policy.
-import { defineCase, probeH2, startRelay, VHOSTS, type CaseContext } from '../harness/index.ts';
+import { defineCase, probeH2, startRelay, VHOSTS, type CaseContext, describeCases, type CaseDefinition } from '../harness/index.ts';
 
 const RFC_6066 = { title: 'RFC 6066 §3 Server Name Indication', url: 'https://www.rfc-editor.org/rfc/rfc6066#section-3' };
 const RFC_421 = { title: 'RFC 9110 §15.5.20 421 Misdirected Request', url: 'https://www.rfc-editor.org/rfc/rfc9110#section-15.5.20' };
@@ -28,7 +28,7 @@ async function expectProtectedServed(t: CaseContext, extra: { port?: number } = 
   t.expectServed(obs, `valid client 'client' at ${VHOSTS.protected}${extra.port !== undefined ? ' through the relay' : ''}`);
 }
 
-export default [
+const cases: CaseDefinition[] = [
   defineCase({
     id: 'vhost::sni-host-mismatch',
     title: 'never serves the protected name to a connection made to the public name',
@@ -166,3 +166,8 @@ export default [
     },
   }),
 ];
+
+export default cases;
+
+// Under mocha: a describe for the family, an it per case and TLS version (docs/specs.md).
+describeCases('vhost', cases, import.meta.url);
