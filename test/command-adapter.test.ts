@@ -51,10 +51,16 @@ describe('command adapter (--server-cmd)', function () {
   });
 
   it('parses durations with a unit and refuses bare numbers', function () {
-    expect([parseDuration('ready-timeout', '10s'), parseDuration('ready-timeout', '500ms'), parseDuration('ready-timeout', '1.5s'), parseDuration('ready-timeout', '2m')]).to.deep.equal([10_000, 500, 1_500, 120_000]);
+    const accepted: [string, number][] = [['10s', 10_000], ['500ms', 500], ['1.5s', 1_500], ['2m', 120_000], ['1h', 3_600_000], [' 3s ', 3_000]];
+    for (const [value, ms] of accepted) expect(parseDuration('ready-timeout', value), value).to.equal(ms);
     // A bare number is refused like any other malformed duration: its unit would be a guess.
-    expect(() => parseDuration('case-timeout', '5')).to.throw(/Expected --case-timeout to be a duration with a unit, got "5"/);
-    for (const bad of ['0s', '-1s', '25h', 'soon']) expect(() => parseDuration('ready-timeout', bad), bad).to.throw(/Expected --ready-timeout to be a duration/);
+    for (const bare of ['5', '10', '1.5', '0', ' 7 ']) {
+      expect(() => parseDuration('case-timeout', bare), bare).to.throw(`Expected --case-timeout to be a duration with a unit, got ${JSON.stringify(bare)}`)
+        .with.property('code', 'ERR_MTLS_USAGE');
+    }
+    for (const bad of ['0s', '-1s', '25h', 'soon', '10 s', '5sec', '']) {
+      expect(() => parseDuration('ready-timeout', bad), bad).to.throw(/Expected --ready-timeout to be a duration such as 500ms, 10s or 2m/).with.property('code', 'ERR_MTLS_USAGE');
+    }
   });
 
   it('refuses bad companion flags with exit 2 and one line', async function () {
