@@ -837,7 +837,7 @@ async function controlProbe(def: CaseDefinition, ctx: CaseContext, pki: BuiltPki
 
 type ResultBase = Pick<CaseResult, 'id' | 'title' | 'family' | 'severity' | 'core' | 'tls' | 'level' | 'expected' | 'startedAt'>;
 
-function judge(def: CaseDefinition, opts: CaseRunOptions, base: ResultBase, checks: Check[], notes: CaseResult['notes'] & object,
+export function judge(def: CaseDefinition, opts: CaseRunOptions, base: ResultBase, checks: Check[], notes: CaseResult['notes'] & object,
   failure: string | undefined, logLines: string[], pki: BuiltPki | undefined, ms: number): CaseResult {
   const failed = checks.find((c) => !c.ok);
   // A check of the case's own expectation made without a probe (a server that refused to start) speaks for the case.
