@@ -5,7 +5,6 @@
 export type Capability =
   | 'crl' // honours setup.tls.crl
   | 'crl-reload' // RunningServer.reload() swaps the CRL (and CA) without restart
-  | 'auth-reload' // RunningServer.reload() also switches clientAuth (e.g. optional to required) without restart
   | 'path-authz' // supports clientAuth: 'per-path'
   | 'allowlist' // honours setup.allowedClients
   | 'log-identity' // logs the client identity of each accepted request
@@ -13,11 +12,12 @@ export type Capability =
   | 'vhosts' // serves setup.vhosts: a protected name (client certificate required) and a public one
   | 'optional-auth' // supports clientAuth: 'optional'
   | 'ocsp' // checks client certificates with the OCSP responder setup.ocsp names, and refuses when it cannot
-  | 'spiffe'; // allowedClients entries may be SPIFFE IDs (URI SAN of an X509-SVID) and dns:/email: SAN rules
+  | 'spiffe' // allowedClients entries may be SPIFFE IDs (URI SAN of an X509-SVID) and dns:/email: SAN rules
+  | 'auth-reload'; // RunningServer.reload(tls, change) also switches clientAuth (e.g. optional to required) without restart
 
 
 /** Every capability, in a fixed order. */
-export const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'auth-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth', 'ocsp', 'spiffe'];
+export const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth', 'ocsp', 'spiffe', 'auth-reload'];
 
 /**
  * How a proxy passes the verified client's identity to its upstream, so the suite can decode it:
