@@ -126,6 +126,8 @@ export async function startApache(setup: ServerSetup): Promise<RunningServer> {
   const errorLog = path.join(dir, 'error.log');
   const accessLog = path.join(dir, 'access.log');
   let current: ServerSetup['tls'] = { ...setup.tls };
+  // The setup in force: reload() may change its client-auth mode.
+  let live: ServerSetup = setup;
   const generations = async (): Promise<number> => (await readLines(errorLog)).filter((l) => l.includes(RESUMING)).length;
 
   const launch = async (port: number): Promise<{ proc: ManagedProcess; port: number }> => {
@@ -154,9 +156,10 @@ export async function startApache(setup: ServerSetup): Promise<RunningServer> {
       ...(await readLines(accessLog)).map((l) => `access: ${l}`),
       ...proc.lines().map((l) => `stderr: ${l}`),
     ],
-    reload: async (tls) => {
+    reload: async (tls, change) => {
       current = { ...current, ...tls };
-      await writeFile(confFile, apacheConfig(setup, port, current));
+      if (change?.clientAuth !== undefined) live = { ...live, clientAuth: change.clientAuth };
+      await writeFile(confFile, apacheConfig(live, port, current));
       const before = await generations();
       // SIGHUP: the parent stops its children, re-reads the config (CA, CRL) and logs a new generation.
       process.kill(proc.pid, 'SIGHUP');
@@ -171,7 +174,7 @@ export async function startApache(setup: ServerSetup): Promise<RunningServer> {
 }
 
 /** Everything the generated config really does. */
-const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth', 'ocsp'];
+const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'auth-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth', 'ocsp'];
 
 /** The Apache adapter. */
 const apache: ServerAdapter = { name: 'apache', capabilities: CAPABILITIES, forwarding: APACHE_FORWARDING, start: startApache };

@@ -120,6 +120,8 @@ export async function startNginx(setup: ServerSetup): Promise<RunningServer> {
   const errorLog = path.join(dir, 'error.log');
   const accessLog = path.join(dir, 'access.log');
   let current: ServerSetup['tls'] = { ...setup.tls };
+  // The setup in force: reload() may change its client-auth mode.
+  let live: ServerSetup = setup;
 
   const launch = async (port: number): Promise<{ proc: ManagedProcess; port: number }> => {
     await writeFile(confFile, nginxConfig(setup, port, current));
@@ -148,9 +150,10 @@ export async function startNginx(setup: ServerSetup): Promise<RunningServer> {
     port,
     pid: proc.pid,
     logs,
-    reload: async (tls) => {
+    reload: async (tls, change) => {
       current = { ...current, ...tls };
-      await writeFile(confFile, nginxConfig(setup, port, current));
+      if (change?.clientAuth !== undefined) live = { ...live, clientAuth: change.clientAuth };
+      await writeFile(confFile, nginxConfig(live, port, current));
       const before = await childPids(proc.pid);
       if (!isAlive(proc.pid) || before.length === 0) throw new HarnessError('ERR_MTLS_ADAPTER_START', 'nginx has no running workers to reload', `see ${errorLog}`);
       process.kill(proc.pid, 'SIGHUP');
@@ -172,7 +175,7 @@ export async function startNginx(setup: ServerSetup): Promise<RunningServer> {
 }
 
 /** Everything the generated config really does. */
-const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth', 'ocsp'];
+const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'auth-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth', 'ocsp'];
 
 /** The nginx adapter. */
 const nginx: ServerAdapter = { name: 'nginx', capabilities: CAPABILITIES, forwarding: NGINX_FORWARDING, start: startNginx };
