@@ -84,8 +84,12 @@ export function chainMermaid(pki: CaseResult['pki']): string {
   return lines.join('\n') + '\n';
 }
 
+/** References as list items; only http(s) addresses become links, since results may come from a report.json of anyone's. */
 function referenceItems(about: CaseAbout): Inline[][] {
-  return (about.references ?? []).map((ref) => (ref.url ? [{ link: ref.url, text: [ref.title] }] : [ref.title]));
+  return (about.references ?? []).map((ref) => {
+    if (ref.url === undefined || ref.url === '') return [ref.title];
+    return /^https?:\/\//i.test(ref.url) ? [{ link: ref.url, text: [ref.title] }] : [`${ref.title} (${ref.url})`];
+  });
 }
 
 /** The paragraphs that say what a case checks and why. */
