@@ -12,7 +12,7 @@ export function formatResults(report: ServerReport): string[] {
   const lines = [`${report.server}:`];
   for (const family of familiesOf(report.cases)) {
     const rows = report.cases.filter((r) => r.family === family);
-    lines.push(`  ${family}`);
+    lines.push(visible(`  ${family}`));
     for (const r of rows) {
       const detail = r.verdict === 'pass' ? r.message.replace(/^[^:]*: /, '') : r.verdict === 'expected-fail' ? `known deviation: ${r.reason ?? ''}`
         : r.verdict === 'warning' ? `policy of the suite, not a requirement: ${r.message}` : r.message;

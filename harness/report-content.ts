@@ -241,7 +241,7 @@ export function buildServerDoc(report: ServerReport, opts: ServerDocOptions): Do
   const families = familiesOf(report.cases);
   const rows: Inline[][][] = families.map((f) => {
     const c = counts(report.cases.filter((r) => r.family === f));
-    return [[{ link: `#family-${f}`, text: [f] }], [String(c.passed)], [String(c.failed)], [String(c.warned)], [String(c.na)], [String(c.known)]];
+    return [[{ link: `#family-${anchorOf(f)}`, text: [f] }], [String(c.passed)], [String(c.failed)], [String(c.warned)], [String(c.na)], [String(c.known)]];
   });
   const all = counts(report.cases);
   rows.push([[{ strong: 'total' }], [String(all.passed)], [String(all.failed)], [String(all.warned)], [String(all.na)], [String(all.known)]]);
@@ -258,7 +258,7 @@ export function buildServerDoc(report: ServerReport, opts: ServerDocOptions): Do
   }
   if (opts.baseline) blocks.push(...baselineBlocks(opts.baseline));
   for (const family of families) {
-    blocks.push({ kind: 'heading', level: 2, text: [family], id: `family-${family}` });
+    blocks.push({ kind: 'heading', level: 2, text: [family], id: `family-${anchorOf(family)}` });
     for (const group of groupByCase(report.cases.filter((r) => r.family === family))) {
       const first = group[0];
       if (!first) continue;
@@ -322,7 +322,7 @@ export function buildConformanceDoc(reports: readonly ServerReport[], opts: Conf
   );
   for (const family of families) {
     const inFamily = ids.filter((c) => c.family === family);
-    blocks.push({ kind: 'heading', level: 2, text: [family], id: `family-${family}` });
+    blocks.push({ kind: 'heading', level: 2, text: [family], id: `family-${anchorOf(family)}` });
     for (const c of inFamily) {
       const all = groups.get(c.id) ?? [];
       blocks.push({ kind: 'heading', level: 3, text: [c.title], id: anchorOf(c.id) });

@@ -101,7 +101,7 @@ describe('report files', function () {
   it('shows hostile certificate fields and log lines inert: no raw CR, LF or ESC, no live HTML', function () {
     const evil = 'evil\r\nINJECTED <script>alert(1)</script>\x1b[2J';
     const result: CaseResult = {
-      id: 'identity::hostile-cn', title: `logs the CN ${evil}`, family: 'identity', severity: 'high', core: false, tls: '1.3', level: 'requirement', expected: 'accept',
+      id: 'identity::hostile-cn', title: `logs the CN ${evil}`, family: `a family of anyone's ${evil}`, severity: 'high', core: false, tls: '1.3', level: 'requirement', expected: 'accept',
       about: { why: `a report of anyone's: ${evil}`, references: [{ title: evil, url: `https://example.test/${evil}` }], preferredAlert: evil },
       outcome: 'accepted', verdict: 'fail', message: `a log line naming CN ${evil}: expected escaping`, startedAt: '', ms: 1,
       checks: [{ label: `client ${evil}`, expected: 'log', ok: false, observed: `logged: ${evil}` }],
