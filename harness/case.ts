@@ -16,12 +16,6 @@ export function familyRank(family: string): number {
   return i === -1 ? FAMILIES.length : i;
 }
 
-/** The families present in `items`, built-in ones first in catalogue order, then a team's own in order of appearance. */
-export function familiesOf(items: readonly { family: string }[]): string[] {
-  const seen = [...new Set(items.map((i) => i.family))];
-  return seen.map((f, i) => ({ f, i })).sort((a, b) => familyRank(a.f) - familyRank(b.f) || a.i - b.i).map((x) => x.f);
-}
-
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 

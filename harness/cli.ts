@@ -14,6 +14,7 @@ import { debugStack, HarnessError, isHarnessError, messageOf } from './errors.ts
 import { loadExpectations, NO_EXPECTATIONS, type Expectations } from './expectations.ts';
 import { checkOpenssl } from './openssl.ts';
 import { prepareReportDir, type ServerReport } from './report.ts';
+import { runFails } from './results.ts';
 import { STOP_TIMEOUT_MS } from './runner.ts';
 import { formatDuration, parseDuration } from './durations.ts';
 import { killDescendantsNow } from './processes.ts';
@@ -521,7 +522,6 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
   let reports: ServerReport[] = [];
   const reporterOptions: ConformanceReporterOptions = {
     run, reportDir: opts.reportDir, version: pkg.version, knownIds: known.map((c) => c.id),
-    lookup: (id) => known.find((c) => c.id === id),
     ...(inner ? { inner, innerOptions: opts.reporterOptions } : { progress: process.stderr }),
     ...(opts.shard ? { shard: opts.shard } : {}),
     // One baseline compares with the server it came from, or with the only server of the run.
@@ -545,7 +545,7 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
   if (run.reportError !== undefined) throw run.reportError instanceof Error ? run.reportError : new Error(messageOf(run.reportError));
   const summary = summaryOut(opts.reporter, out);
   if (inner === undefined) for (const report of reports) for (const line of formatResults(report)) out(line);
-  let failed = reports.some((r) => r.summary.failed > 0 || r.staleExpectations.length > 0);
+  let failed = reports.some(runFails);
   // The user's own plain mocha tests (in --spec files) fail the run as well.
   const caseFailures = reports.reduce((n, r) => n + r.summary.failed, 0);
   if (failures > caseFailures) failed = true;

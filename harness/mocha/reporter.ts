@@ -9,7 +9,6 @@ import Mocha from 'mocha';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { CaseDefinition } from '../case.ts';
 import { createProgress, type Progress } from '../console.ts';
 import { HarnessError, messageOf } from '../errors.ts';
 import { staleEntries } from '../expectations.ts';
@@ -32,8 +31,6 @@ export interface ConformanceReporterOptions {
   shard?: { index: number; count: number };
   /** Every case id the run knows (built-in and the user's own), for stale expectation entries. */
   knownIds: readonly string[];
-  /** Case metadata for the report writers, by id (built-in and the user's own cases). */
-  lookup: (id: string) => CaseDefinition | undefined;
   /** Adds what the CLI knows to a report before it is written (the --baseline comparison). */
   decorate?: (report: ServerReport) => void;
   /** Receives the reports written, in server order. */
@@ -139,7 +136,7 @@ export class ConformanceReporter {
     const { run, reportDir } = this.opts;
     if (run.stopped) return;
     const reports = buildReports(this.runner.suite, this.opts);
-    for (const report of reports) await writeServerReport(reportDir, report, { version: this.opts.version, lookup: this.opts.lookup });
+    for (const report of reports) await writeServerReport(reportDir, report, { version: this.opts.version });
     await writeMatrix(reportDir, reports);
     this.opts.onReports(reports);
   }
