@@ -13,7 +13,7 @@ import { FAMILIES, type CaseDefinition } from './case.ts';
 import { debugStack, HarnessError, isHarnessError, messageOf } from './errors.ts';
 import { loadExpectations, NO_EXPECTATIONS, type Expectations } from './expectations.ts';
 import { checkOpenssl } from './openssl.ts';
-import { prepareReportDir, type ServerReport } from './report.ts';
+import { prepareReportDir } from './report.ts';
 import { runFails } from './results.ts';
 import { STOP_TIMEOUT_MS } from './runner.ts';
 import { formatDuration, parseDuration } from './durations.ts';
@@ -26,7 +26,8 @@ import { formatResults } from './console.ts';
 import { summaryLines } from './run-summary.ts';
 import { runMerge } from './merge.ts';
 import { compareBaseline, loadBaseline, type Baseline, type BaselineScope } from './baseline.ts';
-import { ConformanceReporter, loadReporter, type ConformanceReporterOptions } from './mocha/reporter.ts';
+import { registerSelected, runConformance, userCases } from './mocha/conformance.ts';
+import { loadReporter } from './mocha/reporter.ts';
 import { ConformanceRun, setCurrentRun } from './mocha/run.ts';
 import type { SessionTarget } from './mocha/session.ts';
 import type { ServerAdapter, TlsVersion } from './types.ts';
@@ -418,37 +419,6 @@ function specFiles(patterns: readonly string[]): string[] {
   return [...new Set(files)];
 }
 
-/** The user's own families and cases, from the spec files the run loaded. */
-function userCases(run: ConformanceRun): CaseDefinition[] {
-  const builtIn = new Map(CATALOGUE.map((c) => [c.id, c]));
-  const seen = new Map<string, CaseDefinition>();
-  for (const f of run.declared) {
-    for (const def of f.cases) {
-      if (builtIn.get(def.id) === def) continue;
-      if (builtIn.has(def.id) || (seen.has(def.id) && seen.get(def.id) !== def)) {
-        throw new HarnessError('ERR_MTLS_SPEC', `case id ${def.id} (in ${f.file ?? 'a spec file'}) is declared twice`, 'give every case an id of its own');
-      }
-      seen.set(def.id, def);
-    }
-  }
-  return [...seen.values()];
-}
-
-/** Registers the selected cases as mocha tests: built-in families first, then the user's, under a suite per server when there are several. */
-function registerSelected(mocha: Mocha, run: ConformanceRun, cases: readonly CaseDefinition[], users: readonly CaseDefinition[]): void {
-  const chosen = new Set(cases);
-  const root = mocha.suite;
-  const builtInFamilies = FAMILIES.map((family) => ({ family: family, cases: CATALOGUE.filter((c) => c.family === family && chosen.has(c)), file: path.join(ROOT, 'spec', `${family}.spec.ts`), parent: undefined as Mocha.Suite | undefined }));
-  const userIds = new Set(users.map((u) => u.id));
-  const declared = run.declared.map((f) => ({ ...f, cases: f.cases.filter((c) => userIds.has(c.id) && chosen.has(c)) }));
-  const families = [...builtInFamilies, ...declared].filter((f) => f.cases.length > 0);
-  run.sessions.forEach((session, index) => {
-    const several = run.sessions.length > 1;
-    const serverSuite = several ? Mocha.Suite.create(root, session.name) : undefined;
-    for (const f of families) run.registerFamily(serverSuite ?? f.parent ?? root, f.family, f.cases, f.file, index);
-  });
-}
-
 /** Everything after parsing: returns 0 or 1, throws HarnessErrors. */
 async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string) => void): Promise<number> {
   if (opts.help) { out(HELP); return 0; }
@@ -519,30 +489,15 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
   });
   registerSelected(mocha, run, cases, users);
   const known = [...CATALOGUE, ...users];
-  let reports: ServerReport[] = [];
-  const reporterOptions: ConformanceReporterOptions = {
-    run, reportDir: opts.reportDir, version: pkg.version, knownIds: known.map((c) => c.id),
+  const { reports, failures } = await runConformance(mocha, run, {
+    reportDir: opts.reportDir, version: pkg.version, knownIds: known.map((c) => c.id), signal,
     ...(inner ? { inner, innerOptions: opts.reporterOptions } : { progress: process.stderr }),
     ...(opts.shard ? { shard: opts.shard } : {}),
     // One baseline compares with the server it came from, or with the only server of the run.
     decorate: (report) => {
       if (baseline && (baseline.server === report.server || adapters.length === 1)) report.baseline = compareBaseline(baseline, report, baselineScope(cases, opts.tls, known));
     },
-    onReports: (r) => { reports = r; },
-  };
-  mocha.reporter(ConformanceReporter as unknown as Mocha.ReporterConstructor, reporterOptions);
-  const failures = await new Promise<number>((resolve) => {
-    const runner = mocha.run(resolve);
-    const stopRun = (): void => { run.stopped = true; runner.abort(); };
-    if (signal.aborted) stopRun();
-    signal.addEventListener('abort', stopRun, { once: true });
-    // A server that cannot be checked at all ends the run: no use awaiting every other test's error.
-    for (const session of run.sessions) session.onFatal = () => { run.stopped = true; runner.abort(); };
   });
-  const fatal = run.sessions.find((s) => s.fatal !== undefined)?.fatal;
-  if (fatal !== undefined) throw fatal instanceof Error ? fatal : new Error(messageOf(fatal));
-  if (signal.aborted) throw new HarnessError('ERR_MTLS_INTERRUPTED', 'the run was interrupted', 'run it again');
-  if (run.reportError !== undefined) throw run.reportError instanceof Error ? run.reportError : new Error(messageOf(run.reportError));
   const summary = summaryOut(opts.reporter, out);
   if (inner === undefined) for (const report of reports) for (const line of formatResults(report)) out(line);
   let failed = reports.some(runFails);

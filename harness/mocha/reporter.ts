@@ -26,7 +26,8 @@ export interface ConformanceReporterOptions {
   inner?: ReporterClass;
   /** Options for the inner reporter (--reporter-option). */
   innerOptions?: Record<string, string>;
-  reportDir: string;
+  /** Where the report files go; none = reports are built and handed over, not written. */
+  reportDir?: string;
   version: string;
   shard?: { index: number; count: number };
   /** Every case id the run knows (built-in and the user's own), for stale expectation entries. */
@@ -136,8 +137,10 @@ export class ConformanceReporter {
     const { run, reportDir } = this.opts;
     if (run.stopped) return;
     const reports = buildReports(this.runner.suite, this.opts);
-    for (const report of reports) await writeServerReport(reportDir, report, { version: this.opts.version });
-    await writeMatrix(reportDir, reports);
+    if (reportDir !== undefined) {
+      for (const report of reports) await writeServerReport(reportDir, report, { version: this.opts.version });
+      await writeMatrix(reportDir, reports);
+    }
     this.opts.onReports(reports);
   }
 }
