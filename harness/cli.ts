@@ -25,6 +25,7 @@ import { summaryLines } from './run-summary.ts';
 import { runMerge } from './merge.ts';
 import { compareBaseline, loadBaseline, type Baseline, type BaselineScope } from './baseline.ts';
 import type { ServerAdapter, TlsVersion } from './types.ts';
+import { CLEANUP_MARGIN_MS, READY_TIMEOUT_MS, RUN_TIMEOUT_MS, START_MARGIN_MS } from './bounds.ts';
 
 const ROOT = packageRoot();
 
@@ -78,9 +79,6 @@ docs/contract.md, in the package (node_modules/mtls-conformance/docs/).`;
 
 /** What the ★ of --list and the matrix means. */
 export const CORE_LEGEND = '★ = core case, one of the five that --core selects (trust, revocation and identity basics every mTLS server must pass)';
-
-/** Default bound on a whole run. */
-const RUN_TIMEOUT_MS = 30 * 60_000;
 
 /** Parsed command line. */
 export interface CliOptions {
@@ -174,9 +172,9 @@ export function parseCli(argv: readonly string[]): CliOptions {
   if (opts.reloadSignal !== undefined) parseSignal(opts.reloadSignal);
   if (v.server !== undefined && v.server.trim() === '') throw usage('--server is empty', `give a built-in name (${BUILT_IN_NAMES.join(', ')}, all) or a path to an adapter module`);
   if (opts.serverCmd !== undefined) {
-    opts.readyTimeoutMs = opts.readyTimeout === undefined ? 10_000 : parseDuration('ready-timeout', opts.readyTimeout);
+    opts.readyTimeoutMs = opts.readyTimeout === undefined ? READY_TIMEOUT_MS : parseDuration('ready-timeout', opts.readyTimeout);
     // The bound on a start must leave room for the command's own readiness wait (and one port re-pick).
-    opts.startTimeoutMs ??= 2 * opts.readyTimeoutMs + 5_000;
+    opts.startTimeoutMs ??= 2 * opts.readyTimeoutMs + START_MARGIN_MS;
   }
   if (v.grep !== undefined) {
     try {
@@ -267,7 +265,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
   const controller = new AbortController();
   // Why the run was cut short, once it was: a signal or the run's time bound.
   let stopped: { signal: NodeJS.Signals } | { runTimeoutMs: number } | undefined;
-  let graceMs = STOP_TIMEOUT_MS + 5_000;
+  let graceMs = STOP_TIMEOUT_MS + CLEANUP_MARGIN_MS;
   let watchdog: NodeJS.Timeout | undefined;
   let runTimer: NodeJS.Timeout | undefined;
   const stoppedCode = (): number => (stopped && 'signal' in stopped ? 128 + (constants.signals[stopped.signal] ?? 0) : 2);
@@ -303,7 +301,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     if (argv[0] === 'merge') return await runMerge(argv.slice(1), out, err);
     const opts = parseCli(argv);
     debug = opts.debug;
-    graceMs = (opts.stopTimeoutMs ?? STOP_TIMEOUT_MS) + 5_000;
+    graceMs = (opts.stopTimeoutMs ?? STOP_TIMEOUT_MS) + CLEANUP_MARGIN_MS;
     runTimer = setTimeout(() => { abort({ runTimeoutMs: opts.runTimeoutMs }); }, opts.runTimeoutMs);
     runTimer.unref();
     code = await runCli(opts, controller.signal, out);
@@ -376,7 +374,7 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
     const adapters: { adapter: ServerAdapter; expectations: Expectations }[] = [];
     if (opts.serverCmd !== undefined) {
       const adapter = commandAdapter({
-        command: opts.serverCmd, readyTimeoutMs: opts.readyTimeoutMs ?? 10_000,
+        command: opts.serverCmd, readyTimeoutMs: opts.readyTimeoutMs ?? READY_TIMEOUT_MS,
         capabilities: parseCapabilities(opts.capabilities ?? ''),
         ...(opts.reloadSignal !== undefined ? { reloadSignal: parseSignal(opts.reloadSignal) } : {}),
       });

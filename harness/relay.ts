@@ -3,6 +3,7 @@
 // §5.1 allows handshake messages to span records), so a server or router that
 // reads the SNI from the first record alone does not find it.
 import net from 'node:net';
+import { RELAY_IDLE_MS } from './bounds.ts';
 
 /** A running relay. */
 export interface Relay {
@@ -53,7 +54,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
       sockets.add(s);
       s.once('close', () => { sockets.delete(s); client.destroy(); upstream.destroy(); });
       s.on('error', () => undefined);
-      s.setTimeout(opts.timeoutMs ?? 10_000, () => { client.destroy(); upstream.destroy(); });
+      s.setTimeout(opts.timeoutMs ?? RELAY_IDLE_MS, () => { client.destroy(); upstream.destroy(); });
     }
     let pending = Buffer.alloc(0);
     const onFirst = (chunk: Buffer): void => {

@@ -6,6 +6,9 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
 import tmp from 'tmp-promise';
+import {
+  ABORT_GRACE_MS, CASE_TIMEOUT_MS, LISTENING_CONNECT_MS, LISTENING_HOLD_MS, LOG_READ_MS, PKI_TIMEOUT_MS, PROBE_TIMEOUT_MS, SETTLE_MS, START_TIMEOUT_MS, STOP_TIMEOUT_MS,
+} from './bounds.ts';
 import type { CaseContext, CaseDefinition, Check, Level, SetupOverrides, TlsLabel } from './case.ts';
 import { SecureContexts } from './contexts.ts';
 import { HarnessError, isHarnessError, messageOf } from './errors.ts';
@@ -101,20 +104,7 @@ export interface ServerProfile {
   notTls?: boolean;
 }
 
-/** Default bound on starting a server. */
-export const START_TIMEOUT_MS = 15_000;
-/** Default bound on stopping a server. */
-export const STOP_TIMEOUT_MS = 10_000;
-/** Default bound on one case. */
-export const CASE_TIMEOUT_MS = 30_000;
-/** Default bound on one probe connection. */
-export const PROBE_TIMEOUT_MS = 5_000;
-/** Bound on building a case's PKI (harness time, kept apart from the case's own bound). */
-const PKI_TIMEOUT_MS = 90_000;
-/** How long teardown waits for an abandoned case body to settle before removing its directory. */
-const SETTLE_MS = 1_000;
-/** The same wait when the run is interrupted or has failed: the process reaper ends what is still starting. */
-const ABORT_GRACE_MS = 250;
+export { CASE_TIMEOUT_MS, PROBE_TIMEOUT_MS, START_TIMEOUT_MS, STOP_TIMEOUT_MS };
 /** Failed starts, with none succeeded, after which the server is taken as unable to start at all. */
 const NEVER_STARTED_AFTER = 3;
 
@@ -710,7 +700,7 @@ export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRu
   }
   try {
     // Lines a server writes just after its response (an access log, a pipe) are waited for, briefly.
-    if (server) logLines = await within(readSettledLogs(server, lastResponseAt), 2_000, () => new Error('logs() did not answer within 2000 ms'));
+    if (server) logLines = await within(readSettledLogs(server, lastResponseAt), LOG_READ_MS, () => new Error(`logs() did not answer within ${LOG_READ_MS} ms`));
   } catch (error) {
     failure ??= messageOf(error);
   }
@@ -732,7 +722,7 @@ export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRu
  * True when a server listens on 127.0.0.1:port: it accepts a connection and keeps it open for `holdMs`
  * (a dying process's backlog accepts in the kernel and then resets).
  */
-function isListening(port: number, holdMs = 250, connectMs = 1_000): Promise<boolean> {
+function isListening(port: number, holdMs = LISTENING_HOLD_MS, connectMs = LISTENING_CONNECT_MS): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     let timer = setTimeout(() => { done(true); }, connectMs);

@@ -3,6 +3,7 @@
 // every request it receives with its headers, and is stopped with the case.
 import http from 'node:http';
 import type { Socket } from 'node:net';
+import { UPSTREAM_HEADERS_MS, UPSTREAM_REQUEST_MS, UPSTREAM_WAIT_MS } from './bounds.ts';
 
 /** One request as the upstream received it. */
 export interface UpstreamRequest {
@@ -48,7 +49,7 @@ export async function startUpstream(content: UpstreamContent): Promise<Upstream>
   const started = performance.now();
   const received: UpstreamRequest[] = [];
   const sockets = new Set<Socket>();
-  const server = http.createServer({ headersTimeout: 5_000, requestTimeout: 10_000 }, (req, res) => {
+  const server = http.createServer({ headersTimeout: UPSTREAM_HEADERS_MS, requestTimeout: UPSTREAM_REQUEST_MS }, (req, res) => {
     const pairs: [string, string][] = [];
     for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) pairs.push([req.rawHeaders[i] ?? '', req.rawHeaders[i + 1] ?? '']);
     if (received.length < MAX_REQUESTS) received.push({ method: req.method ?? '', url: req.url ?? '', rawHeaders: pairs, at: Math.round(performance.now() - started) });
@@ -76,7 +77,7 @@ export async function startUpstream(content: UpstreamContent): Promise<Upstream>
     host: '127.0.0.1',
     port,
     requests: () => received.map((r) => ({ ...r, rawHeaders: [...r.rawHeaders] })),
-    waitFor: async (match, timeoutMs = 5_000) => {
+    waitFor: async (match, timeoutMs = UPSTREAM_WAIT_MS) => {
       const deadline = Date.now() + timeoutMs;
       let delay = 5;
       for (;;) {

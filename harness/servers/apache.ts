@@ -11,10 +11,8 @@ import {
   spawnGroup, startOnFreePort, waitUntilListening, type ManagedProcess,
 } from './process.ts';
 import { APACHE_FORWARDING, apacheDeployModules, apacheOptionalServe, apacheProxyHeaders, apacheServe, apacheVhosts } from './apache-deploy.ts';
+import { READY_TIMEOUT_MS as READY_MS, RELOAD_TIMEOUT_MS as RELOAD_MS, STOP_GRACE_MS } from '../bounds.ts';
 
-const READY_MS = 10_000;
-const RELOAD_MS = 5_000;
-const STOP_GRACE_MS = 3_000;
 const MODULES_DIR = process.env.MTLS_CONFORMANCE_APACHE_MODULES ?? '/usr/lib/apache2/modules';
 
 const TOKEN = /^[A-Za-z0-9._~-]+$/;

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { HarnessError, isHarnessError, messageOf } from '../errors.ts';
 import { CAPABILITIES, type Capability, type RunningServer, type ServerAdapter, type ServerSetup, type StartOptions } from '../types.ts';
 import { isAlive, lostPort, NotReady, spawnGroup, startOnFreePort, waitUntilListening } from './process.ts';
+import { STOP_GRACE_MS } from '../bounds.ts';
 
 /** The placeholders a command line may use. */
 export const PLACEHOLDERS = ['host', 'port', 'dir', 'cert', 'key', 'ca', 'crl', 'canary', 'public_canary', 'protected_path', 'public_path', 'client_auth', 'allowed_clients', 'ocsp_url'] as const;
@@ -163,7 +164,7 @@ export function commandAdapter(opts: CommandOptions): ServerAdapter {
             }
           },
         }),
-        stop: () => proc.stop('SIGTERM', opts.stopGraceMs ?? 3_000),
+        stop: () => proc.stop('SIGTERM', opts.stopGraceMs ?? STOP_GRACE_MS),
       };
     };
     return startOnFreePort(setup.host, launch, (e) => (e as { portLost?: boolean }).portLost === true);

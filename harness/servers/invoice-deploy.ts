@@ -6,6 +6,7 @@ import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerRespon
 import net from 'node:net';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import type { Forwarding, ServerSetup } from '../types.ts';
+import { PROXY_REQUEST_MS } from '../bounds.ts';
 
 /** The deployment measures of the invoice server; see DEPLOY_SECURE for the reference values. */
 export interface DeployOptions {
@@ -80,7 +81,7 @@ export function sendUpstream(req: IncomingMessage, socket: TLSSocket, upstream: 
   return new Promise((resolve) => {
     let out: http.ClientRequest;
     try {
-      out = http.request({ host: upstream.host, port: upstream.port, method: req.method ?? 'GET', path: req.url ?? '/', headers: upstreamHeaders(req.headers, socket, opts, identity), timeout: 5_000 });
+      out = http.request({ host: upstream.host, port: upstream.port, method: req.method ?? 'GET', path: req.url ?? '/', headers: upstreamHeaders(req.headers, socket, opts, identity), timeout: PROXY_REQUEST_MS });
     } catch (error) {
       // Node refuses header values with CR or LF: a raw CN carrying them never leaves the proxy.
       resolve(error instanceof Error ? error : new Error(String(error)));

@@ -10,11 +10,7 @@ import {
   spawnGroup, startOnFreePort, waitUntilListening, type ManagedProcess,
 } from './process.ts';
 import { NGINX_FORWARDING, nginxOptionalBranch, nginxProxyHeaders, nginxServe, nginxVhostServers } from './nginx-deploy.ts';
-
-/** How long nginx gets to listen, to reload, and to stop before SIGKILL. */
-const READY_MS = 10_000;
-const RELOAD_MS = 5_000;
-const STOP_GRACE_MS = 3_000;
+import { READY_TIMEOUT_MS as READY_MS, RELOAD_TIMEOUT_MS as RELOAD_MS, STOP_GRACE_MS } from '../bounds.ts';
 
 /** Tokens and paths written into the config verbatim. */
 const TOKEN = /^[A-Za-z0-9._~-]+$/;

@@ -9,6 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { HarnessError } from '../errors.ts';
 import { openStdioFifos } from './stdio-fifos.ts';
+import { GROUP_KILL_WAIT_MS, GROUP_STOP_GRACE_MS } from '../bounds.ts';
 
 /** Lines kept per process; older output is dropped so a chatty server cannot exhaust memory. */
 const MAX_LINES = 20_000;
@@ -98,12 +99,12 @@ export async function spawnGroup(argv: readonly string[], opts: { cwd?: string; 
         lines: () => [...lines],
         exitStatus: () => status,
         exited,
-        stop: (signal = 'SIGTERM', graceMs = 5_000) => {
+        stop: (signal = 'SIGTERM', graceMs = GROUP_STOP_GRACE_MS) => {
           stopping ??= (async () => {
             if (status === undefined) {
               killGroup(pid, signal);
               if (!(await settlesWithin(exited, graceMs))) killGroup(pid, 'SIGKILL');
-              await settlesWithin(exited, 5_000);
+              await settlesWithin(exited, GROUP_KILL_WAIT_MS);
             }
             // Children that outlived the leader (a shell's background job, a worker) go too.
             killGroup(pid, 'SIGKILL');
