@@ -18,7 +18,6 @@ import { formatDuration, parseDuration } from './durations.ts';
 import { killDescendantsNow } from './processes.ts';
 import { BUILT_IN_NAMES } from './servers/index.ts';
 import { commandAdapter, parseCapabilities, parseSignal } from './servers/command.ts';
-import { interruptStarts } from './servers/process.ts';
 import { packageRoot } from './package-root.ts';
 import { createProgress, formatResults } from './console.ts';
 import { summaryLines } from './run-summary.ts';
@@ -279,8 +278,6 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     if (stopped) return;
     stopped = why;
     controller.abort();
-    // A command-adapter server still coming up is stopped now, not after its ready timeout.
-    interruptStarts();
     watchdog = setTimeout(() => { forceExit(`cleanup did not finish within ${formatDuration(graceMs)}`); }, graceMs);
     watchdog.unref();
   };
@@ -317,7 +314,6 @@ export async function main(argv: readonly string[], out: (line: string) => void 
       if (debug) err(debugStack(error));
     }
   } finally {
-    interruptStarts(false);
     clearTimeout(runTimer);
     clearTimeout(watchdog);
     process.off('SIGINT', onSignal);

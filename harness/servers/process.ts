@@ -152,13 +152,6 @@ function tryConnect(host: string, port: number, timeoutMs: number): Promise<bool
   });
 }
 
-let interrupted = false;
-
-/** Makes pending readiness waits give up at once (the run was interrupted), or re-arms them. */
-export function interruptStarts(value = true): void {
-  interrupted = value;
-}
-
 /** Why a server process did not become ready. */
 export class NotReady extends Error {
   /** True when the process exited before listening. */
@@ -177,8 +170,7 @@ export async function waitUntilListening(proc: ManagedProcess, host: string, por
   const deadline = Date.now() + timeoutMs;
   let delay = 5;
   for (;;) {
-    if (interrupted) throw new HarnessError('ERR_MTLS_INTERRUPTED', 'the run was interrupted while a server was starting', 'run it again');
-    // The suite abandoned this start (its bound passed, the case stopped): give up now rather than at the ready timeout.
+    // The suite abandoned this start (its bound passed, the case or the run stopped): give up now rather than at the ready timeout.
     if (signal?.aborted === true) throw new NotReady('the suite abandoned the start', false);
     const status = proc.exitStatus();
     if (status !== undefined) throw new NotReady(`it exited (${status}) before listening on ${host}:${port}`, true);
