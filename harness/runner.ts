@@ -663,15 +663,45 @@ async function startServer(run: CaseRun, prepared: Prepared): Promise<RunningSer
 
 /** Stage 3: the case body's probes and checks, then the control client where a refusal needs one; returns an error that voids the run. */
 async function exerciseCase(run: CaseRun, prepared: Prepared, running: RunningServer): Promise<string | undefined> {
+  const { def, opts, adapter, checks, notes } = run;
+  const served: Served = { here: false, onPeer: false, elsewhere: new WeakSet() };
+  const ctx = caseContext(run, prepared, running, served);
+  const body = def.run ?? (async (t: CaseContext) => {
+    const obs = await t.probe('client');
+    const what = `client 'client' requesting ${t.setup.paths.protected}`;
+    if (def.expected === 'accept') t.expectServed(obs, what);
+    else t.expectRefused(obs, what);
+  });
+  enter(run, 'running the case');
+  await step(run, Promise.resolve().then(() => body(ctx)));
+  // A refusal proves something only when this server, under this version, serves a valid client in this case run.
+  if (!served.here && !(def.control === 'peer' && served.onPeer) && checks.some((c) => c.expected === 'reject' && c.ok)) {
+    enter(run, 'probing the control client');
+    const control = await step(run, controlProbe(def, ctx, prepared.pki, opts.profile?.cause));
+    if (control.served) notes.push({ label: 'control', observed: control.text });
+    else if (await isListening(running.port)) return control.text;
+    else if (checks.some((c) => c.expected === 'alive')) checks.push({ label: 'the server keeps serving valid clients', expected: 'alive', ok: false, observed: `it stopped listening: ${control.text}` });
+    else return `server ${adapter.name} stopped listening on 127.0.0.1:${running.port} during the case (it crashed or closed its listener); its observations are not a verdict`;
+  }
+  return undefined;
+}
+
+/** Whether a valid client was served in a case run: what makes its refusals mean something. */
+interface Served {
+  /** By this server instance under this run's version. */
+  here: boolean;
+  /** By a second instance of the server (startPeer) under this run's version: the control of fail-closed cases. */
+  onPeer: boolean;
+  /** Observations made against another server or under another version (a peer, a probe pinned to the other version). */
+  elsewhere: WeakSet<Observation>;
+}
+
+/** The CaseContext a case body runs with: probes, checks, reloads and peers of this run, recorded in `run` and `served`. */
+function caseContext(run: CaseRun, prepared: Prepared, running: RunningServer, served: Served): CaseContext {
   const { def, opts, adapter, tls, checks, notes, bounds } = run;
   const { pki: builtPki, responder, upstream, serverDir, serverCa } = prepared;
+  const { elsewhere } = served;
   let setup = prepared.setup;
-  // Whether a valid client was served by this server instance under this run's version: what makes its refusals mean something.
-  let servedHere = false;
-  // Whether a valid client was served by a second instance of the server (startPeer) under this run's version: the control of fail-closed cases.
-  let servedOnPeer = false;
-  // Observations made against another server or under another version (a peer, a probe pinned to the other version).
-  const elsewhere = new WeakSet<Observation>();
   // One client context per identity, CA, ciphers and version for the case's probes.
   const contexts = new SecureContexts();
 
@@ -686,15 +716,13 @@ async function exerciseCase(run: CaseRun, prepared: Prepared, running: RunningSe
       const result = await probe({ port: running.port, tls, serverCa, canary: setup.canary, timeoutMs: opts.probeTimeoutMs ?? PROBE_TIMEOUT_MS, contexts, ...(identity ? { identity } : {}), ...extra });
       run.lastResponseAt = performance.now();
       const here = (extra.port === undefined || extra.port === running.port) && (extra.tls ?? tls) === tls;
-      if (here && result.observations.some((o) => o.outcome === 'accepted')) servedHere = true;
+      if (here && result.observations.some((o) => o.outcome === 'accepted')) served.here = true;
       if (!here) for (const o of result.observations) elsewhere.add(o);
-      if (!here && (extra.tls ?? tls) === tls && result.observations.some((o) => o.outcome === 'accepted')) servedOnPeer = true;
+      if (!here && (extra.tls ?? tls) === tls && result.observations.some((o) => o.outcome === 'accepted')) served.onPeer = true;
       enter(run, 'judging the case');
       return result;
     })();
   };
-  const label = (client: string | null, request: ProbeRequest | undefined): string =>
-    `${client === null ? 'a client without a certificate' : `client '${client}'`} requesting ${request?.path ?? setup.paths.protected}`;
   const commands = new Map<Observation, string>();
   let peers = 0;
   /** A second server's setup: its own directory and client-CA bundle, the case's responder, and any trust material broken on purpose. */
@@ -707,7 +735,7 @@ async function exerciseCase(run: CaseRun, prepared: Prepared, running: RunningSe
     if (overrides.brokenMaterial) await breakTrustMaterial(peerSetup, overrides.brokenMaterial, builtPki.session);
     return peerSetup;
   };
-  const ctx: CaseContext = {
+  return {
     tls, versions: opts.profile?.versions ?? ['1.2', '1.3'], pki: builtPki, get setup() { return setup; }, server: running,
     connect,
     probe: async (client, request, extra = {}) => {
@@ -720,7 +748,7 @@ async function exerciseCase(run: CaseRun, prepared: Prepared, running: RunningSe
     expectServed: (obs, what) => {
       const ok = obs.outcome === 'accepted';
       // A served observation made by the case's own client (the wire-level one) counts as the control too, unless it was made elsewhere.
-      if (ok && !elsewhere.has(obs) && (obs.protocol === undefined || obs.protocol === `TLSv${tls}`)) servedHere = true;
+      if (ok && !elsewhere.has(obs) && (obs.protocol === undefined || obs.protocol === `TLSv${tls}`)) served.here = true;
       checks.push({ label: what, expected: 'accept', ok, observed: describeObservation(obs), observation: obs, ...cmd(commands, obs) });
     },
     expectRefused: (obs, what, preferred = def.preferredAlert) => {
@@ -789,23 +817,6 @@ async function exerciseCase(run: CaseRun, prepared: Prepared, running: RunningSe
     },
   };
 
-  const body = def.run ?? (async (t: CaseContext) => {
-    const obs = await t.probe('client');
-    if (def.expected === 'accept') t.expectServed(obs, label('client', undefined));
-    else t.expectRefused(obs, label('client', undefined));
-  });
-  enter(run, 'running the case');
-  await step(run, Promise.resolve().then(() => body(ctx)));
-  // A refusal proves something only when this server, under this version, serves a valid client in this case run.
-  if (!servedHere && !(def.control === 'peer' && servedOnPeer) && checks.some((c) => c.expected === 'reject' && c.ok)) {
-    enter(run, 'probing the control client');
-    const control = await step(run, controlProbe(def, ctx, builtPki, opts.profile?.cause));
-    if (control.served) notes.push({ label: 'control', observed: control.text });
-    else if (await isListening(running.port)) return control.text;
-    else if (checks.some((c) => c.expected === 'alive')) checks.push({ label: 'the server keeps serving valid clients', expected: 'alive', ok: false, observed: `it stopped listening: ${control.text}` });
-    else return `server ${adapter.name} stopped listening on 127.0.0.1:${running.port} during the case (it crashed or closed its listener); its observations are not a verdict`;
-  }
-  return undefined;
 }
 
 /** Stage 4: what the server left behind — its settled log lines, and whether it died under a failed case (then no verdict). */
