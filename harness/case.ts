@@ -164,7 +164,7 @@ export interface CaseContext {
   issue(name: string): Promise<void>;
   /** Answers the named certificate revoked at the case's OCSP responder from now on (the PKI must declare one for its issuer). */
   revokeAtResponder(name: string): Promise<void>;
-  /** Reloads the server's TLS material (needs 'crl-reload'). */
+  /** Reloads the server's TLS material (needs 'crl-reload'); with `clientAuth` also its client-auth mode (needs 'auth-reload'). */
   reload(tls: SetupOverrides): Promise<void>;
   /** Writes a file into the case directory and returns its path. */
   bundle(file: string, names: readonly string[]): Promise<string>;

@@ -1,6 +1,6 @@
 // The package entry: the adapter contract for server authors, and the harness
 // pieces that specs and scripts use.
-export type { Capability, Forwarding, ForwardingFormat, Observation, Outcome, ResourceSample, RunningServer, ServerAdapter, ServerSetup, StartOptions, TlsVersion } from './types.ts';
+export type { Capability, Forwarding, ForwardingFormat, Observation, Outcome, ReloadChange, ResourceSample, RunningServer, ServerAdapter, ServerSetup, StartOptions, TlsVersion } from './types.ts';
 export { CAPABILITIES } from './types.ts';
 export { defineCase, FAMILIES, SEVERITIES } from './case.ts';
 export type { BasePki, BrokenMaterial, CaseContext, CaseDefinition, Check, Family, Level, PeerStart, Reference, SetupOverrides, Severity, TlsLabel } from './case.ts';

@@ -106,7 +106,7 @@ export async function probe(opts: ProbeOptions): Promise<ProbeResult> {
 }
 
 /** An ending after a completed handshake, without alert or response, that by itself does not say whether the server refused the client. */
-function isAmbiguous(obs: Observation): boolean {
+export function isAmbiguous(obs: Observation): boolean {
   return obs.outcome === 'rejected-handshake' && obs.handshake === true && obs.requestSent === true
     && (obs.alert === 'closed' || obs.alert === 'reset') && (obs.responseBytes ?? 0) === 0;
 }
@@ -358,7 +358,7 @@ export function parseResponse(buf: Buffer, atEnd: boolean): ParsedResponse | und
   return atEnd ? { status, headers, body: buf.subarray(start), consumed: buf.length } : undefined;
 }
 
-function classifyResponse(res: ParsedResponse, canary: string, protocol: string | undefined, resumed: boolean, started: number): Observation {
+export function classifyResponse(res: ParsedResponse, canary: string, protocol: string | undefined, resumed: boolean, started: number): Observation {
   const text = res.body.toString('utf8');
   const canarySeen = text.includes(canary);
   const base = { status: res.status, bodyExcerpt: text.slice(0, 200), canarySeen, resumed, ms: Math.round(performance.now() - started), ...(protocol ? { protocol } : {}),

@@ -778,9 +778,14 @@ function caseContext(run: CaseRun, prepared: Prepared, running: RunningServer, s
     },
     reload: async (overrides) => {
       if (!running.reload) throw new HarnessError('ERR_MTLS_ADAPTER_START', `case ${def.id} reloads but ${adapter.name} has no reload()`, "declare 'crl-reload' only with a reload function");
+      // A mode change a server cannot make would pass for one it made: refused before anything is reloaded.
+      if (overrides.clientAuth !== undefined && !adapter.capabilities.includes('auth-reload')) {
+        throw new HarnessError('ERR_MTLS_ADAPTER_START', `case ${def.id} reloads the client-auth mode but ${adapter.name} does not declare 'auth-reload'`, "declare 'auth-reload' only when reload() applies change.clientAuth, or require it in the case");
+      }
       setup = await resolveSetup(builtPki, serverDir, overrides, setup);
       enter(run, `reloading server ${adapter.name}`);
-      await running.reload(setup.tls);
+      if (overrides.clientAuth !== undefined) await running.reload(setup.tls, { clientAuth: setup.clientAuth });
+      else await running.reload(setup.tls);
       enter(run, 'judging the case');
     },
     bundle: (file, names) => builtPki.bundle(file, names),
@@ -953,7 +958,7 @@ async function controlProbe(def: CaseDefinition, ctx: CaseContext, pki: BuiltPki
 type ResultBase = Pick<CaseResult, 'id' | 'title' | 'family' | 'severity' | 'core' | 'tls' | 'level' | 'expected' | 'startedAt'>;
 
 /** Stage 5: the verdict, from the checks, the case's level (--strict), the expectations file and any error that voids the run. */
-function judge(def: CaseDefinition, opts: CaseRunOptions, base: ResultBase, checks: Check[], notes: CaseResult['notes'] & object,
+export function judge(def: CaseDefinition, opts: CaseRunOptions, base: ResultBase, checks: Check[], notes: CaseResult['notes'] & object,
   failure: string | undefined, logLines: string[], pki: BuiltPki | undefined, ms: number): CaseResult {
   const failed = checks.find((c) => !c.ok);
   // A check of the case's own expectation made without a probe (a server that refused to start) speaks for the case.

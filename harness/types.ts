@@ -12,11 +12,12 @@ export type Capability =
   | 'vhosts' // serves setup.vhosts: a protected name (client certificate required) and a public one
   | 'optional-auth' // supports clientAuth: 'optional'
   | 'ocsp' // checks client certificates with the OCSP responder setup.ocsp names, and refuses when it cannot
-  | 'spiffe'; // allowedClients entries may be SPIFFE IDs (URI SAN of an X509-SVID) and dns:/email: SAN rules
+  | 'spiffe' // allowedClients entries may be SPIFFE IDs (URI SAN of an X509-SVID) and dns:/email: SAN rules
+  | 'auth-reload'; // RunningServer.reload(tls, change) also switches clientAuth (e.g. optional to required) without restart
 
 
 /** Every capability, in a fixed order. */
-export const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth', 'ocsp', 'spiffe'];
+export const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth', 'ocsp', 'spiffe', 'auth-reload'];
 
 /**
  * How a proxy passes the verified client's identity to its upstream, so the suite can decode it:
@@ -112,10 +113,16 @@ export interface RunningServer {
   resources?(): Promise<ResourceSample>;
   /** Every line the server has logged since start, in order. */
   logs(): Promise<string[]>;
-  /** With 'crl-reload': swap the CRL (and CA) without restart. */
-  reload?(tls: Partial<ServerSetup['tls']>): Promise<void>;
+  /** With 'crl-reload': swap the CRL (and CA) without restart; with 'auth-reload' also apply `change` (absent: the mode stays). */
+  reload?(tls: Partial<ServerSetup['tls']>, change?: ReloadChange): Promise<void>;
   /** Idempotent; frees the port and every child process. */
   stop(): Promise<void>;
+}
+
+/** What a reload changes beside the TLS material (with 'auth-reload'). */
+export interface ReloadChange {
+  /** The client-authentication mode from now on; sessions made under the old mode must not resume into what the new one protects. */
+  clientAuth?: ServerSetup['clientAuth'];
 }
 
 /** A server implementation plugged into the suite. */

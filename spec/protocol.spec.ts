@@ -2,6 +2,13 @@
 import { randomBytes } from 'node:crypto';
 import { defineCase, describeObservation, namesToken, waitForLines, type Observation, type TlsVersion } from '../harness/index.ts';
 
+/** Resumption after a trust change: the advisories both reload cases answer to. */
+const TRUST_CHANGE_REFERENCES = [
+  { title: 'CVE-2025-68121 (Go crypto/tls: session resumption ignores changed ClientCAs)', url: 'https://nvd.nist.gov/vuln/detail/CVE-2025-68121' },
+  { title: 'randombit/botan#5818 (resumption after a trust-store change)', url: 'https://github.com/randombit/botan/issues/5818' },
+  { title: 'nodejs/node PR #64584 (session resumption across a changed secure context)', url: 'https://github.com/nodejs/node/pull/64584' },
+];
+
 /** Refused, in any form, with no canary. */
 function refused(obs: Observation): boolean {
   return (obs.outcome === 'rejected-handshake' || obs.outcome === 'rejected-http') && !obs.canarySeen;
@@ -190,12 +197,7 @@ export default [
     expected: 'reject',
     requires: ['crl-reload'],
     why: 'Removing a partner\'s CA from the trust bundle is how an operator ends that partner\'s access. A server that keeps its session-ticket keys (or session cache) across the reload lets the partner\'s old sessions resume under the new trust state without any certificate check: Go\'s crypto/tls resumed sessions across a changed ClientCAs (CVE-2025-68121), Botan likewise (#5818), Node tracks the same (nodejs/node PR #64584).',
-    references: [
-      { title: 'CVE-2025-68121 (Go crypto/tls: session resumption ignores changed ClientCAs)', url: 'https://nvd.nist.gov/vuln/detail/CVE-2025-68121' },
-      { title: 'randombit/botan#5818 (resumption after a trust-store change)', url: 'https://github.com/randombit/botan/issues/5818' },
-      { title: 'nodejs/node PR #64584 (session resumption across a changed secure context)', url: 'https://github.com/nodejs/node/pull/64584' },
-      { title: 'RFC 8446 §4.6.1 New Session Ticket', url: 'https://www.rfc-editor.org/rfc/rfc8446#section-4.6.1' },
-    ],
+    references: [...TRUST_CHANGE_REFERENCES, { title: 'RFC 8446 §4.6.1 New Session Ticket', url: 'https://www.rfc-editor.org/rfc/rfc8446#section-4.6.1' }],
     pki: (b, { root }) => {
       const partner = b.ca('partner-ca', { cn: 'Partner Root CA' });
       b.leaf('client', { issuer: partner, cn: 'partner-billing' });
@@ -215,6 +217,59 @@ export default [
       if (after) t.expectRefused(after, `client 'client' after reload() removed its CA, ${first.session ? `resuming its old session${after.resumed === true ? ' (resumed)' : ' (full handshake)'}` : 'on a new connection (the server issued no session)'}`);
       t.expectRefused(await t.probe('client'), "client 'client' on a new connection after reload() removed its CA");
       t.expectServed(await t.probe('colleague'), "control client 'colleague' of the company CA, still trusted");
+    },
+  }),
+  defineCase({
+    id: 'protocol::resumption-after-auth-tightened',
+    title: 'refuses to resume a session made without a certificate after client authentication was tightened from optional to required',
+    family: 'protocol', severity: 'critical',
+    expected: 'reject',
+    requires: ['optional-auth', 'auth-reload'],
+    why: 'Tightening optional client authentication to required is how an operator closes a resource to anonymous clients. A session made without a certificate carries no identity; a server that keeps its session-ticket keys (or session cache) across the reload and takes a resumed session as authenticated lets that anonymous session resume into the protected resource. Go\'s crypto/tls resumed certificate-less sessions after ClientAuth was raised (CVE-2025-68121), Botan likewise (#5818); Node reports a TLS 1.3 session resumed without a certificate as authorized (nodejs/node PR #64584).',
+    references: [
+      ...TRUST_CHANGE_REFERENCES,
+      { title: 'RFC 8446 §4.6.1 New Session Ticket', url: 'https://www.rfc-editor.org/rfc/rfc8446#section-4.6.1' },
+      { title: 'RFC 5077 §3.4 (a ticket carries the client authentication state)', url: 'https://www.rfc-editor.org/rfc/rfc5077#section-3.4' },
+    ],
+    pki: (b, { root }) => { b.leaf('client', { issuer: root, cn: 'billing-server' }); },
+    setup: { clientAuth: 'optional' },
+    run: async (t) => {
+      const path = t.setup.paths.protected;
+      const publicCanary = t.setup.publicCanary ?? '';
+      /** The anonymous response of optional mode: a 2xx with the public token, never the protected canary. */
+      const anonymous = (obs: Observation): boolean => (obs.status ?? 0) >= 200 && (obs.status ?? 0) < 300 && (obs.bodyExcerpt ?? '').includes(publicCanary) && !obs.canarySeen;
+      // Under TLS 1.2 a client can also resume by session id alone (no ticket extension offered).
+      const modes = t.tls === '1.2' ? [{ name: 'ticket', sessionTickets: true }, { name: 'session-id', sessionTickets: false }] : [{ name: 'ticket', sessionTickets: true }];
+      const sessions: { name: string; sessionTickets: boolean; session: Buffer }[] = [];
+      for (const mode of modes) {
+        const first = await t.connect(null, { requests: [{ path }], sessionTickets: mode.sessionTickets });
+        const full = first.observations[0];
+        if (full) {
+          t.check({
+            label: `a client without a certificate, before the reload, gets the anonymous response (${mode.name})`, expected: 'accept', ok: anonymous(full),
+            observed: anonymous(full) ? `anonymous response (HTTP ${full.status ?? '?'})` : describeObservation(full), ...(anonymous(full) ? {} : { observation: full }),
+          });
+        }
+        if (!first.session) {
+          t.note(`the server issued a session to the anonymous client (${mode.name})`, 'no session was issued, so there is nothing to resume');
+          continue;
+        }
+        sessions.push({ ...mode, session: first.session });
+        const again = (await t.connect(null, { requests: [{ path }], session: first.session, sessionTickets: mode.sessionTickets })).observations[0];
+        if (again) t.note(`the anonymous client resuming before the reload (${mode.name})`, `${again.resumed === true ? 'resumed' : 'not resumed (full handshake)'}: ${anonymous(again) ? 'anonymous response' : describeObservation(again)}`);
+      }
+      /** Required mode refuses a client without a certificate; the anonymous response means the old mode still holds. */
+      const expectClosed = (obs: Observation, label: string): void => {
+        if (anonymous(obs)) t.check({ label, expected: 'reject', ok: false, observed: `served the anonymous response (HTTP ${obs.status ?? '?'}): optional mode still holds` });
+        else t.expectRefused(obs, label);
+      };
+      await t.reload({ clientAuth: 'required' });
+      for (const s of sessions) {
+        const after = (await t.connect(null, { requests: [{ path }], session: s.session, sessionTickets: s.sessionTickets })).observations[0];
+        if (after) expectClosed(after, `a client without a certificate resuming its anonymous session (${s.name}) after reload() tightened client authentication to required${after.resumed === true ? ' (resumed)' : ' (full handshake)'}`);
+      }
+      expectClosed(await t.probe(null), 'a client without a certificate on a new connection after reload() tightened client authentication to required');
+      t.expectServed(await t.probe('client'), "control client 'client' of the company CA, full handshake after the reload");
     },
   }),
 ];

@@ -43,6 +43,7 @@ describe('verdicts can fail', function () {
         expect(r.verdict, `${r.id} TLS ${r.tls}: ${r.message}`).to.equal(unprovable ? 'error' : shouldFail ? 'fail' : 'pass');
       }
       expect(Object.keys(verdicts(results))).to.include.members(broken.fails);
+      expect(Object.keys(verdicts(results))).to.have.members(cases.map((c) => c.id));
     });
   }
 
@@ -65,7 +66,9 @@ describe('verdicts can fail', function () {
         const want = wire.fails.includes(r.id) ? 'fail' : wire.errors?.includes(`${r.id} ${r.tls}`) === true ? 'error' : 'pass';
         expect(r.verdict, `${r.id} TLS ${r.tls}: ${r.message}`).to.equal(want);
       }
+      // Every case ran, so the reference (which fails none) is judged on all of them, not on none.
       expect(Object.keys(verdicts(results))).to.include.members(wire.fails);
+      expect(Object.keys(verdicts(results))).to.have.members(wireCases.map((c) => c.id));
     });
   }
 

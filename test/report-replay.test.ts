@@ -35,8 +35,9 @@ async function replayAndProbe(report: ServerReport, adapter: ServerAdapter, md: 
   return tmp.withDir(async ({ path: dir }) => {
     await writeFile(path.join(dir, 'replay.sh'), replay + chains);
     await execa('bash', ['replay.sh'], { cwd: dir, timeout: 30_000 });
-    const result = report.cases.find((c) => c.id === id);
-    for (const e of result?.pki.filter((p) => !p.subject.startsWith('CRL')) ?? []) {
+    const certs = report.cases.find((c) => c.id === id)?.pki.filter((p) => !p.subject.startsWith('CRL')) ?? [];
+    expect(certs, `${id}: the recorded PKI`).to.have.length.above(1);
+    for (const e of certs) {
       const cert = new X509Certificate(await readFile(path.join(dir, `${e.name}.pem`)));
       expect(cert.subject.replace(/\n/g, '/'), `${id}: ${e.name}`).to.equal(e.subject.replace(/^\//, ''));
     }

@@ -38,8 +38,10 @@ describe('openssl helper', function () {
       const s = new OpensslSession(dir, stop.signal);
       const started = performance.now();
       const call = s.run(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:16384', '-out', 'k.pem']).then(() => 'finished', (e: unknown) => (e instanceof Error ? e.message : String(e)));
-      // Bounded poll for the openssl process to exist before cancelling it.
-      for (let i = 0; i < 100 && !listDescendants().some((p) => p.command.startsWith('openssl genpkey')); i++) await new Promise((r) => setTimeout(r, 20));
+      // Bounded poll for the openssl process to exist before cancelling it: else there would be nothing to kill.
+      const running = (): boolean => listDescendants().some((p) => p.command.startsWith('openssl genpkey'));
+      for (const deadline = Date.now() + 5_000; !running() && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
+      expect(running(), 'openssl genpkey runs before the cancel').to.equal(true);
       stop.abort();
       expect(await call).to.match(/was stopped: the case was aborted/);
       expect(performance.now() - started).to.be.below(10_000);

@@ -1,11 +1,17 @@
 // Speed must not change answers: a parallel run gives the verdicts of a serial
 // one, and CI shards split the catalogue without losing or repeating a case.
 import { expect } from 'chai';
+import { execa } from 'execa';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseCli, selectCases, shardCases } from '../harness/cli.ts';
 import { runCases, type CaseResult } from '../harness/runner.ts';
 import invoice from '../harness/servers/invoice.ts';
 import { BROKEN_SERVERS } from '../harness/servers/broken.ts';
 import { CATALOGUE } from '../spec/index.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(ROOT, 'bin', 'mtls-conformance.js');
 
 const verdicts = (results: CaseResult[]): string[] => results.map((r) => `${r.id} ${r.tls} ${r.verdict} ${r.outcome ?? '-'}`);
 
@@ -34,10 +40,18 @@ describe('--shard', function () {
     }
   });
 
-  it('is deterministic', function () {
-    const a = shardCases(selectCases({}), { index: 2, count: 3 }).map((c) => c.id);
-    const b = shardCases(selectCases({}), { index: 2, count: 3 }).map((c) => c.id);
-    expect(a).to.deep.equal(b);
+  it('gives separate processes the same slice: shard i/n of --list holds the cases at positions i, i+n, ... of the catalogue', async function () {
+    this.timeout(60_000);
+    // CI runs each shard in a job of its own: a slice must depend on the catalogue alone, never on the process.
+    const ids = CATALOGUE.map((c) => c.id);
+    const listed = await Promise.all([1, 2, 3].map(async (index) => {
+      const run = await execa(process.execPath, [BIN, '--list', '--shard', `${index}/3`], { cwd: ROOT, timeout: 30_000, reject: false });
+      expect(run.exitCode, run.stderr).to.equal(0);
+      return run.stdout.split('\n').slice(0, -1).map((line) => line.split(' ')[0]);
+    }));
+    listed.forEach((slice, i) => {
+      expect(slice, `shard ${i + 1}/3`).to.deep.equal(ids.filter((_, at) => at % 3 === i));
+    });
   });
 
   for (const bad of ['0/3', '4/3', '1/0', 'a/b', '1', '1/2/3']) {

@@ -122,6 +122,8 @@ export async function startApache(setup: ServerSetup, options: StartOptions = {}
   const errorLog = path.join(dir, 'error.log');
   const accessLog = path.join(dir, 'access.log');
   let current: ServerSetup['tls'] = { ...setup.tls };
+  // The setup in force: reload() may change its client-auth mode.
+  let live: ServerSetup = setup;
   const generations = async (): Promise<number> => (await readLines(errorLog)).filter((l) => l.includes(RESUMING)).length;
 
   const { proc, port } = await launchServer({
@@ -140,9 +142,10 @@ export async function startApache(setup: ServerSetup, options: StartOptions = {}
     port,
     pid: proc.pid,
     logs: fileLogs(proc, errorLog, accessLog),
-    reload: async (tls) => {
+    reload: async (tls, change) => {
       current = { ...current, ...tls };
-      await writeFile(confFile, apacheConfig(setup, port, current));
+      if (change?.clientAuth !== undefined) live = { ...live, clientAuth: change.clientAuth };
+      await writeFile(confFile, apacheConfig(live, port, current));
       const before = await generations();
       // SIGHUP: the parent stops its children, re-reads the config (CA, CRL) and logs a new generation.
       await reloadBySignal(proc, 'SIGHUP', async () => await generations() > before, RELOAD_MS, async () => {
@@ -155,7 +158,7 @@ export async function startApache(setup: ServerSetup, options: StartOptions = {}
 }
 
 /** Everything the generated config really does. */
-const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth', 'ocsp'];
+const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'auth-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth', 'ocsp'];
 
 /** The Apache adapter. */
 const apache: ServerAdapter = { name: 'apache', capabilities: CAPABILITIES, forwarding: APACHE_FORWARDING, start: startApache };

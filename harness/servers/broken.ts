@@ -210,6 +210,11 @@ export const BROKEN_SERVERS: readonly BrokenServer[] = [
     fails: ['revocation::resumption-after-revoke', 'protocol::resumption-after-ca-removed'],
   },
   {
+    adapter: invoiceAdapter('broken-resumes-into-required', { rotateTicketKeysOnReload: false, verifyResumed: false }),
+    flaw: 'keeps its session-ticket keys across reload() and takes a resumed session as authenticated, so a session made without a certificate resumes after optional client auth became required',
+    fails: ['protocol::resumption-after-auth-tightened', 'protocol::resumption-after-ca-removed', 'revocation::resumption-after-revoke', 'vhost::resumption-across-names'],
+  },
+  {
     adapter: invoiceAdapter('broken-no-resumption-recheck', { recheckResumed: false }),
     flaw: 'resumes sessions without re-checking the certificate\'s validity window (Node\'s default)',
     fails: ['validity::expiry-boundary'],

@@ -117,6 +117,9 @@ export function commandAdapter(opts: CommandOptions): ServerAdapter {
   if (opts.capabilities.includes('proxy')) {
     throw usage('--capabilities proxy cannot be declared with --server-cmd: a proxy must name its upstream and say how it forwards the client identity', 'write a module adapter with forwarding: { header, format } and read setup.upstream (see README)');
   }
+  if (opts.capabilities.includes('auth-reload')) {
+    throw usage('--capabilities auth-reload cannot be declared with --server-cmd: a reload signal re-reads the CA and CRL files, while the client-auth mode is fixed by the command line', 'write a module adapter whose reload(tls, change) applies change.clientAuth (see docs/contract.md)');
+  }
   if (opts.capabilities.includes('crl-reload') && opts.reloadSignal === undefined) {
     throw usage('--capabilities crl-reload needs --reload-signal', 'name the signal that makes the server re-read its CA and CRL files, e.g. --reload-signal HUP');
   }

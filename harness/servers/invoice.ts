@@ -222,7 +222,7 @@ async function caCommonNames(file: string): Promise<string[]> {
 /** Builds an invoice-server adapter with the given measures (name shown in reports). */
 export function invoiceAdapter(name = 'invoice', overrides: Partial<InvoiceOptions> = {}): ServerAdapter {
   const opts: InvoiceOptions = { ...SECURE, ...overrides };
-  const capabilities: Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth', 'ocsp', 'spiffe'];
+  const capabilities: Capability[] = ['crl', 'crl-reload', 'auth-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth', 'ocsp', 'spiffe'];
   const forwarding = forwardingOf(opts);
   return {
     name,
@@ -289,6 +289,8 @@ export async function startInvoiceServer(given: ServerSetup, options: InvoiceOpt
   const log = (line: string): void => { lines.push(`${new Date().toISOString()} ${line}`); };
   const field = (value: string): string => (opts.escapeLogs ? escapeLogValue(value) : value);
   let current: ServerSetup['tls'] = { ...setup.tls };
+  // The client-auth mode in force: reload() may tighten it (optional to required).
+  let clientAuth = setup.clientAuth;
   const checkedSockets = new WeakSet<Socket>();
   const refusalHandles: number[] = [];
   const protectedPath = canonicalPath(setup.paths.protected);
@@ -358,17 +360,17 @@ export async function startInvoiceServer(given: ServerSetup, options: InvoiceOpt
     if (vhost?.kind === 'public') return send(200, publicBody('public'));
     const skipChecks = !opts.authorizeEveryRequest && checkedSockets.has(socket);
     checkedSockets.add(socket);
-    if (publicPath !== undefined && path === publicPath && setup.clientAuth === 'per-path' && opts.perPathMode) {
+    if (publicPath !== undefined && path === publicPath && clientAuth === 'per-path' && opts.perPathMode) {
       return serve(publicBody('public'));
     }
     // The router is lenient (like Express: case-insensitive, non-strict); authorization must see the same path.
     if (path !== protectedPath) return send(404, '{"error":"not found"}\n');
-    if (setup.clientAuth === 'optional' && isAnonymous(socket, opts)) {
+    if (clientAuth === 'optional' && isAnonymous(socket, opts)) {
       log(`anonymous ${socket.remoteAddress ?? '?'} ${req.method ?? 'GET'} ${field(url)}`);
       return send(200, publicBody('anonymous'));
     }
     // The broken variant guards only the literal request target, as middleware mounted on an exact string does.
-    const guarded = opts.canonicalisePaths || setup.clientAuth === 'required' || url === setup.paths.protected;
+    const guarded = opts.canonicalisePaths || clientAuth === 'required' || url === setup.paths.protected;
     if (!skipChecks && guarded && opts.checkAuthorized && (vhost === undefined || vhost.needsCert)) {
       const accepted = opts.verification === 'openssl' ? verified(socket) : seedPatternAccepts(socket, opts, trustedCns);
       if (!accepted) {
@@ -448,16 +450,18 @@ export async function startInvoiceServer(given: ServerSetup, options: InvoiceOpt
     // In-process: the suite's own process serves.
     pid: process.pid,
     logs: () => Promise.resolve([...lines]),
-    reload: async (tls) => {
+    reload: async (tls, change) => {
       current = { ...current, ...tls };
+      // Node's setSecureContext() keeps requestCert and rejectUnauthorized as created: a tightened mode is enforced by the handler (403).
+      if (change?.clientAuth !== undefined) clientAuth = change.clientAuth;
       const keys = server.getTicketKeys();
       if (opts.reloadContext) {
-        server.setSecureContext(await tlsOptions(setup, opts, current));
+        server.setSecureContext(await tlsOptions({ ...setup, clientAuth }, opts, current));
         if (opts.verification === 'issuer-name') trustedCns = await caCommonNames(current.clientCa);
       }
-      // New trust or revocation state must not be bypassed by resuming a session made under the old one.
+      // New trust, revocation or client-auth state must not be bypassed by resuming a session made under the old one.
       server.setTicketKeys(opts.rotateTicketKeysOnReload ? randomBytes(48) : keys);
-      log('reloaded CA and CRL');
+      log(`reloaded CA and CRL${change?.clientAuth !== undefined ? `, client authentication ${clientAuth}` : ''}`);
     },
     stop: () => {
       stopped ??= (() => {

@@ -114,6 +114,8 @@ export async function startNginx(setup: ServerSetup, options: StartOptions = {})
   const errorLog = path.join(dir, 'error.log');
   const accessLog = path.join(dir, 'access.log');
   let current: ServerSetup['tls'] = { ...setup.tls };
+  // The setup in force: reload() may change its client-auth mode.
+  let live: ServerSetup = setup;
 
   const { proc, port } = await launchServer({
     host: setup.host, cwd: dir, readyMs: READY_MS, signal: options.signal,
@@ -131,9 +133,10 @@ export async function startNginx(setup: ServerSetup, options: StartOptions = {})
     port,
     pid: proc.pid,
     logs: fileLogs(proc, errorLog, accessLog),
-    reload: async (tls) => {
+    reload: async (tls, change) => {
       current = { ...current, ...tls };
-      await writeFile(confFile, nginxConfig(setup, port, current));
+      if (change?.clientAuth !== undefined) live = { ...live, clientAuth: change.clientAuth };
+      await writeFile(confFile, nginxConfig(live, port, current));
       const before = await childPids(proc.pid);
       if (!isAlive(proc.pid) || before.length === 0) throw new HarnessError('ERR_MTLS_ADAPTER_START', 'nginx has no running workers to reload', `see ${errorLog}`);
       // Confirmed when every old worker has stopped accepting (logged its graceful shutdown, or gone) and a new one runs.
@@ -152,7 +155,7 @@ export async function startNginx(setup: ServerSetup, options: StartOptions = {})
 }
 
 /** Everything the generated config really does. */
-const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth', 'ocsp'];
+const CAPABILITIES: readonly Capability[] = ['crl', 'crl-reload', 'auth-reload', 'path-authz', 'allowlist', 'log-identity', 'proxy', 'vhosts', 'optional-auth', 'ocsp'];
 
 /** The nginx adapter. */
 const nginx: ServerAdapter = { name: 'nginx', capabilities: CAPABILITIES, forwarding: NGINX_FORWARDING, start: startNginx };
