@@ -1,6 +1,8 @@
 // Runs cases against a server adapter: for every case and TLS version a fresh
 // temp dir, PKI and server; probes; verdicts; cleanup in reverse order even when
-// a step fails or hangs. Independent runs overlap in a bounded pool.
+// a step fails or hangs. Independent runs overlap in a bounded pool. One run of a
+// case is six stages (runCase): prepareCase, startServer, exerciseCase,
+// observeCase, judge, teardownCase; its time bounds come from bounds.ts.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
