@@ -1,12 +1,11 @@
 // --baseline: what changed since an earlier run's report.json — newly failing,
 // newly passing, cases added or removed — for the console and report.md.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { HarnessError } from './errors.ts';
-import type { ServerReport } from './report.ts';
-import type { CaseResult, Verdict } from './runner.ts';
+import { parseReport, readReportFile } from './report-read.ts';
+import { failsRun, type BaselineDiff, type CaseResult, type ServerReport, type Verdict, type VerdictChange } from './results.ts';
 
-const VERDICTS: readonly Verdict[] = ['pass', 'fail', 'warning', 'not-applicable', 'expected-fail', 'unexpected-pass', 'error'];
+// The change types live with the results (a report carries its diff); re-exported for the modules that import them from here.
+export type { BaselineDiff, VerdictChange } from './results.ts';
 
 /** The part of an earlier report.json a comparison needs. */
 export interface Baseline {
@@ -16,79 +15,26 @@ export interface Baseline {
   cases: { id: string; title: string; tls: string; verdict: Verdict }[];
 }
 
-/** One case and TLS version whose verdict changed. */
-export interface VerdictChange {
-  id: string;
-  title: string;
-  tls: string;
-  before: Verdict;
-  after: Verdict;
-  /** The current run's one-sentence explanation. */
-  message: string;
-}
-
-/** Differences between a baseline and the current run of one server. */
-export interface BaselineDiff {
-  source: string;
-  /** The baseline's server, when it differs from the current one. */
-  otherServer?: string;
-  newlyFailing: VerdictChange[];
-  newlyPassing: VerdictChange[];
-  /** Other verdict changes (e.g. pass → not applicable). */
-  changed: VerdictChange[];
-  /** `id TLS v` present now and absent from the baseline. */
-  added: string[];
-  /** `id TLS v` present in the baseline and absent now although this run selected it, or gone from the catalogue. */
-  removed: string[];
-  /** Case runs of the baseline that this run's selection (--grep, --family, --core, --shard, --tls) left out: not compared. */
-  notSelected?: number;
-}
-
 /** Which case runs the current run selected, and which case ids the catalogue still has. */
 export interface BaselineScope {
   selected(id: string, tls: string): boolean;
   known(id: string): boolean;
 }
 
-function bad(file: string, what: string): HarnessError {
-  return new HarnessError('ERR_MTLS_USAGE', `--baseline ${file}: ${what}`, 'pass the report.json of an earlier run (reports/<server>/report.json)');
+/** The part of a parsed report a comparison needs. */
+function baselineOf(report: ServerReport, file: string): Baseline {
+  return { source: path.basename(file), server: report.server, cases: report.cases.map((c) => ({ id: c.id, title: c.title, tls: c.tls, verdict: c.verdict })) };
 }
 
-/** Parses a report.json text as a baseline; throws one-line ERR_MTLS_USAGE errors. */
+/** Parses a report.json text as a baseline; throws the report parser's one-line errors. */
 export function parseBaseline(text: string, file: string): Baseline {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (error) {
-    throw bad(file, `is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
-  }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw bad(file, 'is not a report.json object');
-  const d = doc as { server?: unknown; cases?: unknown };
-  if (typeof d.server !== 'string' || !Array.isArray(d.cases)) throw bad(file, 'has no "server" and "cases" (is it a report.json?)');
-  const cases: Baseline['cases'] = [];
-  for (const [i, c] of (d.cases as unknown[]).entries()) {
-    const r = c as Partial<Record<'id' | 'title' | 'tls' | 'verdict', unknown>> | null;
-    if (r === null || typeof r !== 'object' || typeof r.id !== 'string' || typeof r.tls !== 'string' || !VERDICTS.includes(r.verdict as Verdict)) {
-      throw bad(file, `cases[${i}] lacks a string id, tls or a known verdict`);
-    }
-    cases.push({ id: r.id, title: typeof r.title === 'string' ? r.title : r.id, tls: r.tls, verdict: r.verdict as Verdict });
-  }
-  return { source: path.basename(file), server: d.server, cases };
+  return baselineOf(parseReport(text, file, '--baseline'), file);
 }
 
 /** Reads a baseline file. */
 export async function loadBaseline(file: string): Promise<Baseline> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw bad(file, `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  return parseBaseline(text, file);
+  return baselineOf((await readReportFile(file, '--baseline')).report, file);
 }
-
-const failing = (v: Verdict): boolean => v === 'fail' || v === 'error' || v === 'expected-fail';
-const passing = (v: Verdict): boolean => v === 'pass' || v === 'unexpected-pass';
 
 /** Compares the current results of one server with a baseline. */
 export function compareBaseline(baseline: Baseline, report: Pick<ServerReport, 'server' | 'cases'>, scope?: BaselineScope): BaselineDiff {
@@ -102,8 +48,9 @@ export function compareBaseline(baseline: Baseline, report: Pick<ServerReport, '
     if (!old) { diff.added.push(k); continue; }
     if (old.verdict === c.verdict) continue;
     const change: VerdictChange = { id: c.id, title: c.title, tls: c.tls, before: old.verdict, after: c.verdict, message: c.message };
-    if (failing(c.verdict) && !failing(old.verdict)) diff.newlyFailing.push(change);
-    else if (passing(c.verdict) && failing(old.verdict)) diff.newlyPassing.push(change);
+    // One rule with the exit code: newly failing is a run that fails the run now and did not.
+    if (failsRun(c.verdict) && !failsRun(old.verdict)) diff.newlyFailing.push(change);
+    else if (c.verdict === 'pass' && failsRun(old.verdict)) diff.newlyPassing.push(change);
     else diff.changed.push(change);
   }
   let notSelected = 0;

@@ -12,6 +12,7 @@ import { debugStack, HarnessError, isHarnessError, messageOf } from './errors.ts
 import { loadExpectations, NO_EXPECTATIONS, staleEntries, type Expectations } from './expectations.ts';
 import { checkOpenssl } from './openssl.ts';
 import { prepareReportDir, summarize, writeMatrix, writeServerReport, type ServerReport, type Summary } from './report.ts';
+import { runFails } from './results.ts';
 import { runBounded } from './pool.ts';
 import { runCases, runLabels, STOP_TIMEOUT_MS, type ServerProfile } from './runner.ts';
 import { formatDuration, parseDuration } from './durations.ts';
@@ -433,7 +434,7 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
       reports.push(report);
       for (const line of formatResults(report)) out(line);
       totals.push(report.summary);
-      if (report.summary.failed > 0 || report.staleExpectations.length > 0) failed = true;
+      if (runFails(report)) failed = true;
     }
     await writeMatrix(opts.reportDir, reports);
     if (baseline && !reports.some((r) => r.baseline)) out(`note: --baseline ${opts.baseline ?? ''} is a run of ${baseline.server}, which this run did not include; nothing was compared`);

@@ -1,21 +1,18 @@
 // Console output: reads like the report, one line per case and TLS version,
 // grouped by family; the summary line is printed last by the CLI.
 import { formatBaseline } from './baseline.ts';
-import { FAMILIES } from './case.ts';
 import { visible } from './report-document.ts';
-import type { ServerReport } from './report.ts';
-import type { CaseResult } from './runner.ts';
-import { failsRun, VERDICT_MARK as MARK } from './verdicts.ts';
+import { failsRun, familiesOf, type CaseResult, type ServerReport } from './results.ts';
+import { VERDICT_MARK as MARK } from './verdicts.ts';
 
 export { VERDICT_MARK as MARK } from './verdicts.ts';
 
 /** Console lines for one server's results, grouped by family. */
 export function formatResults(report: ServerReport): string[] {
   const lines = [`${report.server}:`];
-  for (const family of FAMILIES) {
+  for (const family of familiesOf(report.cases)) {
     const rows = report.cases.filter((r) => r.family === family);
-    if (rows.length === 0) continue;
-    lines.push(`  ${family}`);
+    lines.push(visible(`  ${family}`));
     for (const r of rows) {
       const detail = r.verdict === 'pass' ? r.message.replace(/^[^:]*: /, '') : r.verdict === 'expected-fail' ? `known deviation: ${r.reason ?? ''}`
         : r.verdict === 'warning' ? `policy of the suite, not a requirement: ${r.message}` : r.message;

@@ -11,6 +11,7 @@ export type { Identity, ProbeOptions, ProbeRequest, ProbeResult, RawOptions, Raw
 export { escapeLogValue, hasRawControl, namesToken, physicalLines, recordsAcceptance, waitForLines, waitForLog } from './logs.ts';
 export { runCases, runCase } from './runner.ts';
 export type { CaseResult, RunOptions, Verdict } from './runner.ts';
+export type { CaseAbout } from './results.ts';
 export { HarnessError } from './errors.ts';
 export { runBounded } from './pool.ts';
 export type { ServerSample } from './resources.ts';

@@ -8,7 +8,8 @@ import { CATALOGUE } from '../spec/index.ts';
 import { formatResults } from './console.ts';
 import { HarnessError, messageOf } from './errors.ts';
 import { readReportDir, readReportFile, type ReportFile } from './report-read.ts';
-import { prepareReportDir, summarize, writeMatrix, writeServerReport, type ServerReport } from './report.ts';
+import { prepareReportDir, writeMatrix, writeServerReport } from './report.ts';
+import { runFails, summarize, type ServerReport } from './results.ts';
 import { summaryLines } from './run-summary.ts';
 
 export const MERGE_HELP = `Usage: mtls-conformance merge <report-dir>... --report-dir <out>
@@ -57,13 +58,7 @@ async function readInput(dir: string): Promise<ReportFile[]> {
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) throw refuse(`${dir} is not a directory`, 'pass the --report-dir of each run to merge');
   const own = path.join(dir, 'report.json');
-  if (await stat(own).then((s) => s.isFile(), () => false)) {
-    try {
-      return [await readReportFile(own)];
-    } catch (error) {
-      throw refuse(`${own} ${messageOf(error)}`, 'pass reports written by mtls-conformance');
-    }
-  }
+  if (await stat(own).then((s) => s.isFile(), () => false)) return [await readReportFile(own, 'merge:')];
   const found = await readReportDir(dir);
   if (found.length === 0) throw refuse(`${dir} holds no report (no report.json in it or in a <server>/ directory under it)`, 'pass the --report-dir of a run that finished');
   return found;
@@ -146,5 +141,5 @@ export async function runMerge(argv: readonly string[], out: (line: string) => v
   await writeMatrix(opts.reportDir, merged);
   for (const report of merged) for (const line of formatResults(report)) out(line);
   for (const line of summaryLines(opts.reportDir, merged.map((r) => r.summary))) out(line);
-  return merged.some((r) => r.summary.failed > 0 || r.staleExpectations.length > 0) ? 1 : 0;
+  return merged.some(runFails) ? 1 : 0;
 }

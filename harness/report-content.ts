@@ -1,23 +1,16 @@
 // What the reports say, built from the cases' metadata and their results: the
 // per-server report (report.md / report.html) and the cross-server
 // documentation page (docs/conformance.md). Renderers turn it into text.
-import { FAMILIES, type CaseDefinition } from './case.ts';
-import { notSelectedText, type BaselineDiff, type VerdictChange } from './baseline.ts';
+import { notSelectedText } from './baseline.ts';
 import { anchorOf, visible, VERDICT_MARK, VERDICT_WORDS, worstVerdict, type Block, type Doc, type Inline } from './report-document.ts';
-import type { ServerReport } from './report.ts';
 import { relativizeDates } from './report-stable.ts';
-import type { CaseResult, Verdict } from './runner.ts';
-import { FAILING, failsRun } from './verdicts.ts';
+import { failsRun, familiesOf, summarize, type BaselineDiff, type CaseAbout, type CaseResult, type ServerReport, type VerdictChange } from './results.ts';
 
 /** What each verdict mark means, for every page that shows them. */
 export const VERDICT_LEGEND = 'Verdicts: ✓ pass, ✗ fail, ⚠ warning (a policy of the suite the server does not follow: not a requirement, it fails only with --strict), ! error (the suite could not judge: the server hung or crashed, refused even a valid client, or the machine was overloaded), - not applicable (the server lacks a capability or TLS version the case needs), ~ known deviation (listed with its reason in the server\'s expectations file), ? unexpected pass. Counts are per case and TLS version.';
 
-/** Looks up a case's definition by id (undefined for ids no longer in the catalogue). */
-export type CaseLookup = (id: string) => CaseDefinition | undefined;
-
 /** Options of the per-server report. */
 export interface ServerDocOptions {
-  lookup: CaseLookup;
   baseline?: BaselineDiff;
   /** Show per-case timings (left out of committed docs). */
   timings?: boolean;
@@ -29,19 +22,20 @@ export interface ServerDocOptions {
 export function groupByCase(results: readonly CaseResult[]): CaseResult[][] {
   const groups = new Map<string, CaseResult[]>();
   for (const r of results) groups.set(r.id, [...(groups.get(r.id) ?? []), r]);
-  return [...groups.values()].sort((a, b) => FAMILIES.indexOf(a[0]?.family ?? 'trust') - FAMILIES.indexOf(b[0]?.family ?? 'trust'));
+  const families = familiesOf(results);
+  return [...groups.values()].sort((a, b) => families.indexOf(a[0]?.family ?? '') - families.indexOf(b[0]?.family ?? ''));
 }
 
 /** Counts of one family (or all) for the summary table. */
 function counts(results: readonly CaseResult[]): { passed: number; failed: number; na: number; known: number; warned: number } {
-  const n = (...v: Verdict[]): number => results.filter((r) => v.includes(r.verdict)).length;
-  return { passed: n('pass'), failed: n(...FAILING), na: n('not-applicable'), known: n('expected-fail'), warned: n('warning') };
+  const s = summarize(results);
+  return { passed: s.passed, failed: s.failed, na: s.notApplicable, known: s.expectedFailures, warned: s.warnings };
 }
 
 /** What a case expects, in words. */
-export function expectationText(r: Pick<CaseResult, 'expected'>, def: CaseDefinition | undefined): string {
+export function expectationText(r: Pick<CaseResult, 'expected' | 'about'>): string {
   if (r.expected === 'accept') return 'served the protected resource';
-  return `refused${def?.preferredAlert ? ` (ideally with alert ${def.preferredAlert})` : ''}`;
+  return `refused${r.about.preferredAlert ? ` (ideally with alert ${r.about.preferredAlert})` : ''}`;
 }
 
 /** What was observed, in words: every check with its evidence. */
@@ -90,22 +84,27 @@ export function chainMermaid(pki: CaseResult['pki']): string {
   return lines.join('\n') + '\n';
 }
 
-function referenceItems(def: CaseDefinition | undefined): Inline[][] {
-  return (def?.references ?? []).map((ref) => (ref.url ? [{ link: ref.url, text: [ref.title] }] : [ref.title]));
+/** References as list items; only http(s) addresses become links, since results may come from a report.json of anyone's. */
+function referenceItems(about: CaseAbout): Inline[][] {
+  return (about.references ?? []).map((ref) => {
+    if (ref.url === undefined || ref.url === '') return [ref.title];
+    return /^https?:\/\//i.test(ref.url) ? [{ link: ref.url, text: [ref.title] }] : [`${ref.title} (${ref.url})`];
+  });
 }
 
 /** The paragraphs that say what a case checks and why. */
-function aboutBlocks(group: readonly CaseResult[], def: CaseDefinition | undefined): Block[] {
+function aboutBlocks(group: readonly CaseResult[]): Block[] {
   const first = group[0];
   if (!first) return [];
+  const about = first.about;
   const facts: Inline[] = [{ code: first.id }, ` · severity ${first.severity}`];
   if (first.core) facts.push(' · core case');
-  if (def?.requires?.length) facts.push(` · needs ${def.requires.join(', ')}`);
+  if (about.requires?.length) facts.push(` · needs ${about.requires.join(', ')}`);
   facts.push(` · ${group.length > 1 ? `runs under TLS ${group.map((r) => r.tls).join(' and ')}` : `runs under TLS ${first.tls}`}`);
   const blocks: Block[] = [{ kind: 'para', text: facts }];
-  if (def?.why) blocks.push({ kind: 'para', text: [{ strong: 'Why it matters.' }, ` ${def.why}`] });
-  if (def?.policy) blocks.push({ kind: 'para', text: [{ strong: 'Policy.' }, ` ${def.policy}`] });
-  const refs = referenceItems(def);
+  if (about.why) blocks.push({ kind: 'para', text: [{ strong: 'Why it matters.' }, ` ${about.why}`] });
+  if (about.policy) blocks.push({ kind: 'para', text: [{ strong: 'Policy.' }, ` ${about.policy}`] });
+  const refs = referenceItems(about);
   if (refs.length > 0) blocks.push({ kind: 'para', text: [{ strong: 'References:' }] }, { kind: 'list', items: refs });
   return blocks;
 }
@@ -169,13 +168,13 @@ function probeBlocks(group: readonly CaseResult[]): Block[] {
   ];
 }
 
-function resultRows(group: readonly CaseResult[], def: CaseDefinition | undefined, timings: boolean): Inline[][][] {
+function resultRows(group: readonly CaseResult[], timings: boolean): Inline[][][] {
   return group.map((r) => {
     const verdict: Inline[] = [{ verdict: r.verdict, text: VERDICT_WORDS[r.verdict] }];
     const observed: Inline[] = [observedText(r)];
     if (r.verdict === 'expected-fail' && r.reason) observed.push(' — known deviation: ', r.reason);
     if (r.verdict === 'unexpected-pass') observed.push(' — ', r.message);
-    const row: Inline[][] = [[`TLS ${r.tls}`], verdict, [expectationText(r, def)], observed];
+    const row: Inline[][] = [[`TLS ${r.tls}`], verdict, [expectationText(r)], observed];
     if (timings) row.push([`${r.ms} ms`]);
     return row;
   });
@@ -239,10 +238,10 @@ export function buildServerDoc(report: ServerReport, opts: ServerDocOptions): Do
   if (report.staleExpectations.length > 0) {
     blocks.push({ kind: 'para', text: [{ strong: 'Stale expectations:' }, ` these entries of the expectations file match no case — remove them: ${report.staleExpectations.join(', ')}.`] });
   }
-  const families = FAMILIES.filter((f) => report.cases.some((r) => r.family === f));
+  const families = familiesOf(report.cases);
   const rows: Inline[][][] = families.map((f) => {
     const c = counts(report.cases.filter((r) => r.family === f));
-    return [[{ link: `#family-${f}`, text: [f] }], [String(c.passed)], [String(c.failed)], [String(c.warned)], [String(c.na)], [String(c.known)]];
+    return [[{ link: `#family-${anchorOf(f)}`, text: [f] }], [String(c.passed)], [String(c.failed)], [String(c.warned)], [String(c.na)], [String(c.known)]];
   });
   const all = counts(report.cases);
   rows.push([[{ strong: 'total' }], [String(all.passed)], [String(all.failed)], [String(all.warned)], [String(all.na)], [String(all.known)]]);
@@ -259,17 +258,16 @@ export function buildServerDoc(report: ServerReport, opts: ServerDocOptions): Do
   }
   if (opts.baseline) blocks.push(...baselineBlocks(opts.baseline));
   for (const family of families) {
-    blocks.push({ kind: 'heading', level: 2, text: [family], id: `family-${family}` });
+    blocks.push({ kind: 'heading', level: 2, text: [family], id: `family-${anchorOf(family)}` });
     for (const group of groupByCase(report.cases.filter((r) => r.family === family))) {
       const first = group[0];
       if (!first) continue;
-      const def = opts.lookup(first.id);
       const verdict = worstVerdict(group.map((r) => r.verdict)) ?? 'pass';
       blocks.push({ kind: 'heading', level: 3, text: [`${VERDICT_MARK[verdict]} ${first.title}`], id: anchorOf(first.id) });
-      blocks.push(...aboutBlocks(group, def));
+      blocks.push(...aboutBlocks(group));
       const head: Inline[][] = [['TLS'], ['verdict'], ['expected'], ['observed']];
       if (opts.timings) head.push(['time']);
-      blocks.push({ kind: 'table', head, rows: resultRows(group, def, opts.timings === true) });
+      blocks.push({ kind: 'table', head, rows: resultRows(group, opts.timings === true) });
       const withPki = group.find((r) => r.pki.length > 0);
       if (withPki) blocks.push(...pkiBlocks(withPki, 4));
       blocks.push(...probeBlocks(group), ...logBlocks(group));
@@ -280,7 +278,6 @@ export function buildServerDoc(report: ServerReport, opts: ServerDocOptions): Do
 
 /** Options of the cross-server documentation page. */
 export interface ConformanceDocOptions {
-  lookup: CaseLookup;
   /** Link to the matrix page. */
   matrixHref: string;
 }
@@ -309,7 +306,8 @@ export function buildConformanceDoc(reports: readonly ServerReport[], opts: Conf
       groups.get(first.id)?.push(g);
     }
   }
-  ids.sort((a, b) => FAMILIES.indexOf(a.family) - FAMILIES.indexOf(b.family));
+  const families = familiesOf(ids);
+  ids.sort((a, b) => families.indexOf(a.family) - families.indexOf(b.family));
   const cell = (report: ServerReport, id: string): Inline[] => {
     const g = report.cases.filter((c) => c.id === id);
     const v = worstVerdict(g.map((c) => c.verdict));
@@ -322,16 +320,14 @@ export function buildConformanceDoc(reports: readonly ServerReport[], opts: Conf
       rows: ids.map((c) => [[{ link: `#${anchorOf(c.id)}`, text: [c.title] }, ' ', { code: c.id }], [c.severity], ...reports.map((r) => cell(r, c.id))]),
     },
   );
-  for (const family of FAMILIES) {
+  for (const family of families) {
     const inFamily = ids.filter((c) => c.family === family);
-    if (inFamily.length === 0) continue;
-    blocks.push({ kind: 'heading', level: 2, text: [family], id: `family-${family}` });
+    blocks.push({ kind: 'heading', level: 2, text: [family], id: `family-${anchorOf(family)}` });
     for (const c of inFamily) {
-      const def = opts.lookup(c.id);
       const all = groups.get(c.id) ?? [];
       blocks.push({ kind: 'heading', level: 3, text: [c.title], id: anchorOf(c.id) });
-      blocks.push(...aboutBlocks(all[0] ?? [c], def));
-      blocks.push({ kind: 'para', text: [{ strong: 'Expected:' }, ` the client is ${expectationText(c, def)}.`] });
+      blocks.push(...aboutBlocks(all[0] ?? [c]));
+      blocks.push({ kind: 'para', text: [{ strong: 'Expected:' }, ` the client is ${expectationText(c)}.`] });
       const rows: Inline[][][] = [];
       for (const report of reports) {
         for (const r of report.cases.filter((x) => x.id === c.id)) {

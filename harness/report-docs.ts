@@ -1,26 +1,31 @@
 // The committed documentation (docs/): stable results of every built-in server
 // packed into docs/results.json, and the pages rendered from it — so a test can
 // re-render and compare without re-running nginx or Apache.
-import type { Summary, ServerReport } from './report.ts';
-import { buildConformanceDoc, type CaseLookup } from './report-content.ts';
+import { HarnessError } from './errors.ts';
+import { buildConformanceDoc } from './report-content.ts';
 import { anchorOf } from './report-document.ts';
 import { renderHtml, renderMatrix } from './report-html.ts';
 import { renderMarkdown } from './report-markdown.ts';
-import type { CaseResult } from './runner.ts';
+import { reportProblem } from './report-read.ts';
+import { REPORT_SCHEMA_VERSION, type CaseAbout, type CaseResult, type ServerReport, type Summary } from './results.ts';
 import type { Capability } from './types.ts';
 
-/** docs/results.json: per server the stable results, with each case's PKI and replay stored once. */
+/** docs/results.json: per server the stable results, with each case's PKI, replay and metadata stored once. */
 export interface DocsData {
+  /** The report.json schema version of the results it packs. */
+  schemaVersion: number;
   servers: {
     server: string;
     capabilities: Capability[];
     summary: Summary;
     staleExpectations: string[];
-    /** Results without `pki` and `replay` (see `pki`). */
-    cases: Omit<CaseResult, 'pki' | 'replay'>[];
+    /** Results without `pki`, `replay` and `about` (see `pki` and `about`). */
+    cases: Omit<CaseResult, 'pki' | 'replay' | 'about'>[];
   }[];
   /** By case id: the PKI and its replay script, the same for every server once stabilized. */
   pki: Record<string, { pki: CaseResult['pki']; replay: string }>;
+  /** By case id: what the case checks and why. */
+  about: Record<string, CaseAbout>;
 }
 
 /** A check without the response body excerpt. */
@@ -33,14 +38,18 @@ function dropBody(check: CaseResult['checks'][number]): CaseResult['checks'][num
 /** Packs stable reports into the committed data file. */
 export function packDocsData(reports: readonly ServerReport[]): DocsData {
   const pki: DocsData['pki'] = {};
+  const about: DocsData['about'] = {};
   for (const r of reports) for (const c of r.cases) if (c.pki.length > 0 && !(c.id in pki)) pki[c.id] = { pki: c.pki, replay: c.replay };
+  for (const r of reports) for (const c of r.cases) if (!(c.id in about)) about[c.id] = c.about;
   return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
     servers: reports.map((r) => ({
       server: r.server, capabilities: [...r.capabilities], summary: r.summary, staleExpectations: r.staleExpectations,
       // Response bodies are not rendered; leaving them out keeps the data file small.
-      cases: r.cases.map(({ pki: _pki, replay: _replay, ...rest }) => ({ ...rest, checks: rest.checks.map(dropBody) })),
+      cases: r.cases.map(({ pki: _pki, replay: _replay, about: _about, ...rest }) => ({ ...rest, checks: rest.checks.map(dropBody) })),
     })),
     pki,
+    about,
   };
 }
 
@@ -48,14 +57,40 @@ export function packDocsData(reports: readonly ServerReport[]): DocsData {
 export function unpackDocsData(data: DocsData): ServerReport[] {
   return data.servers.map((s) => ({
     ...s,
-    cases: s.cases.map((c) => ({ ...c, pki: c.outcome === null ? [] : data.pki[c.id]?.pki ?? [], replay: c.outcome === null ? '' : data.pki[c.id]?.replay ?? '' })),
+    cases: s.cases.map((c) => ({
+      ...c, about: data.about[c.id] ?? { why: '' },
+      pki: c.outcome === null ? [] : data.pki[c.id]?.pki ?? [], replay: c.outcome === null ? '' : data.pki[c.id]?.replay ?? '',
+    })),
   }));
 }
 
+/** Parses docs/results.json: its schema version, then every server's results through the report.json checks. Throws one-line ERR_MTLS_REPORT errors. */
+export function parseDocsData(text: string, file: string): DocsData {
+  const bad = (what: string): HarnessError => new HarnessError('ERR_MTLS_REPORT', `${file}: ${what}`, 'regenerate it with npm run docs');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw bad(`is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  const data = value as Partial<DocsData> | null;
+  if (typeof data !== 'object' || data === null || !Array.isArray(data.servers) || typeof data.pki !== 'object' || typeof data.about !== 'object') {
+    throw bad('has no "servers" list, "pki" and "about" (is it the docs data file?)');
+  }
+  if (data.schemaVersion !== REPORT_SCHEMA_VERSION) throw bad(`has schemaVersion ${JSON.stringify(data.schemaVersion)}, not ${REPORT_SCHEMA_VERSION}`);
+  const whole = data as DocsData;
+  for (const [i, report] of unpackDocsData(whole).entries()) {
+    const problem = reportProblem({ schemaVersion: whole.schemaVersion, ...report });
+    if (problem !== undefined) throw bad(`servers[${i}] ${problem}`);
+  }
+  for (const s of whole.servers) for (const c of s.cases) if (!(c.id in whole.about)) throw bad(`has no "about" for ${c.id}`);
+  return whole;
+}
+
 /** The files of docs/, by name, rendered from the data. */
-export function renderDocs(data: DocsData, lookup: CaseLookup): Record<string, string> {
+export function renderDocs(data: DocsData): Record<string, string> {
   const reports = unpackDocsData(data);
-  const doc = buildConformanceDoc(reports, { lookup, matrixHref: 'index.html' });
+  const doc = buildConformanceDoc(reports, { matrixHref: 'index.html' });
   const intro = 'How the built-in servers of mtls-conformance behave under mutual TLS. Generated by npm run docs; the full write-up is conformance.md.';
   return {
     'results.json': JSON.stringify(data, null, 1) + '\n',

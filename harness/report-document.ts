@@ -1,6 +1,6 @@
 // A small document model shared by the Markdown and HTML writers, so that
 // report.md and its HTML rendering carry the same content from one builder.
-import type { Verdict } from './runner.ts';
+import type { Verdict } from './results.ts';
 import { VERDICT_RANK } from './verdicts.ts';
 
 /** A run of inline content. */

@@ -1,10 +1,9 @@
 // Static, self-contained HTML: a report document as a page (report.html), and
 // the matrix of cases down and servers across (index.html). Inline CSS and
 // script only, nothing fetched, readable printed.
-import { FAMILIES, SEVERITIES } from './case.ts';
+import { SEVERITIES } from './case.ts';
 import { escapeHtml as escapeText, plainText, visible, VERDICT_MARK, VERDICT_WORDS, worstVerdict, type Block, type Doc, type Inline } from './report-document.ts';
-import type { ServerReport } from './report.ts';
-import type { CaseResult, Verdict } from './runner.ts';
+import { familiesOf, type CaseResult, type ServerReport, type Verdict } from './results.ts';
 
 /** HTML-escapes one line of text after making control characters visible. */
 const escapeHtml = (text: string): string => escapeText(visible(text));
@@ -110,7 +109,8 @@ const FILTER_SCRIPT = `
 export function renderMatrix(reports: readonly ServerReport[], opts: MatrixOptions): string {
   const rows = new Map<string, { id: string; title: string; family: string; severity: string; core: boolean }>();
   for (const r of reports) for (const c of r.cases) if (!rows.has(c.id)) rows.set(c.id, { id: c.id, title: c.title, family: c.family, severity: c.severity, core: c.core });
-  const order = [...rows.values()].sort((a, b) => FAMILIES.indexOf(a.family as never) - FAMILIES.indexOf(b.family as never));
+  const families = familiesOf([...rows.values()]);
+  const order = [...rows.values()].sort((a, b) => families.indexOf(a.family) - families.indexOf(b.family));
   const byServer = reports.map((r) => {
     const m = new Map<string, CaseResult[]>();
     for (const c of r.cases) m.set(c.id, [...(m.get(c.id) ?? []), c]);
@@ -136,8 +136,7 @@ export function renderMatrix(reports: readonly ServerReport[], opts: MatrixOptio
       `<th scope="row"><code>${escapeHtml(row.id)}</code>${row.core ? ' <span title="core case">★</span>' : ''}<div class="title">${escapeHtml(row.title)}</div></th>` +
       `<td>${escapeHtml(row.family)}</td><td>${escapeHtml(row.severity)}</td>${cells}</tr>`;
   }).join('\n');
-  const families = FAMILIES.filter((f) => order.some((r) => r.family === f));
-  const option = (v: string): string => `<option value="${v}">${v}</option>`;
+  const option = (v: string): string => `<option value="${escapeHtml(v)}">${escapeHtml(v)}</option>`;
   const legend = (Object.keys(VERDICT_WORDS) as Verdict[]).map((v) => `<span class="verdict v-${v}">${VERDICT_MARK[v]} ${VERDICT_WORDS[v]}</span>`).join(' ');
   const title = opts.title ?? 'mTLS conformance matrix';
   const html = `<h1>${escapeHtml(title)}</h1>

@@ -21,7 +21,8 @@ export function renderInlines(inlines: readonly Inline[], inTable = false): stri
     if (typeof i === 'string') return escapeMarkdown(i, inTable);
     if ('code' in i) return codeSpan(i.code, inTable);
     if ('strong' in i) return `**${escapeMarkdown(i.strong, inTable)}**`;
-    if ('link' in i) return `[${renderInlines(i.text, inTable)}](${i.link.replace(/[()\s]/g, encodeURIComponent)})`;
+    // eslint-disable-next-line no-control-regex -- control characters in an address are encoded, never written raw
+    if ('link' in i) return `[${renderInlines(i.text, inTable)}](${i.link.replace(/[()\s<>\x00-\x1f\x7f]/g, encodeURIComponent)})`;
     return `${VERDICT_MARK[i.verdict]} ${escapeMarkdown(i.text || VERDICT_WORDS[i.verdict], inTable)}`;
   }).join('');
 }

@@ -3,8 +3,7 @@
 // process ids, timings and temp paths are removed, and the PKI's dates become
 // `date` expressions relative to when the replay script runs.
 import os from 'node:os';
-import type { ServerReport } from './report.ts';
-import type { CaseResult } from './runner.ts';
+import type { CaseResult, ServerReport } from './results.ts';
 
 /** The line of a relative replay script that takes the time it runs. */
 const T0_LINE = 'T0=$(date +%s)';

@@ -1,6 +1,6 @@
 // The closing lines of a run or a merge: where the reports went, the details
 // in words, and the plain summary line, always last.
-import type { Summary } from './report.ts';
+import type { Summary } from './results.ts';
 
 /** `1 error`, `2 errors`. */
 export function plural(n: number, one: string, many = `${one}s`): string {

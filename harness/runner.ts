@@ -11,7 +11,7 @@ import tmp from 'tmp-promise';
 import {
   ABORT_GRACE_MS, CASE_TIMEOUT_MS, LISTENING_CONNECT_MS, LISTENING_HOLD_MS, LOG_READ_MS, PKI_TIMEOUT_MS, PROBE_TIMEOUT_MS, SETTLE_MS, START_TIMEOUT_MS, STOP_TIMEOUT_MS,
 } from './bounds.ts';
-import type { CaseContext, CaseDefinition, Check, Level, SetupOverrides, TlsLabel } from './case.ts';
+import type { CaseContext, CaseDefinition, Check, SetupOverrides, TlsLabel } from './case.ts';
 import { SecureContexts } from './contexts.ts';
 import { HarnessError, isHarnessError, messageOf } from './errors.ts';
 import { expectedFailure, type Expectations, NO_EXPECTATIONS } from './expectations.ts';
@@ -23,48 +23,11 @@ import { captureClientHello, describeObservation, observationSentence, probe, se
 import { sampleServer } from './resources.ts';
 import { responderUrl, startResponderFor, type OcspResponder } from './ocsp-responder.ts';
 import { breakTrustMaterial } from './trust-material.ts';
-import type { Observation, Outcome, RunningServer, ServerAdapter, ServerSetup, TlsVersion } from './types.ts';
+import type { Observation, RunningServer, ServerAdapter, ServerSetup, TlsVersion } from './types.ts';
+import { aboutOf, type CaseResult, type ServerProfile, type Verdict } from './results.ts';
 import { startUpstream, type Upstream } from './upstream.ts';
 
-/**
- * How one run of a case ended. 'warning': a policy-level case failed (a choice of the suite, not a
- * requirement); it does not fail the run unless --strict makes it a 'fail'.
- */
-export type Verdict = 'pass' | 'fail' | 'warning' | 'not-applicable' | 'expected-fail' | 'unexpected-pass' | 'error';
-
-/** One case under one TLS version, judged; the unit of every report. */
-export interface CaseResult {
-  id: string;
-  title: string;
-  family: CaseDefinition['family'];
-  severity: CaseDefinition['severity'];
-  core: boolean;
-  /** The TLS version(s) this run stands for. */
-  tls: TlsLabel;
-  /** Requirement or policy of the suite. */
-  level: Level;
-  expected: 'accept' | 'reject';
-  /** The outcome of the deciding probe. */
-  outcome: Outcome | null;
-  verdict: Verdict;
-  /** One sentence for the console and JUnit: what was expected and what was observed. */
-  message: string;
-  /** The expectations-file reason when this is a known deviation. */
-  reason?: string;
-  checks: Check[];
-  /** What was seen without being judged (the control client, spellings routed, the resource source). */
-  notes?: { label: string; observed: string }[];
-  evidence: { alert?: string; status?: number; error?: string; logExcerpt?: string[] };
-  /** The certificates and CRLs of the case. */
-  pki: { name: string; subject: string; issuer: string; summary: string }[];
-  /** A bash script that rebuilds the PKI in an empty directory. */
-  replay: string;
-  /** How many openssl processes built the PKI, and how long they took. */
-  openssl: { processes: number; ms: number };
-  ms: number;
-  /** When the case run started (ISO 8601); relates the PKI's dates to the run. */
-  startedAt: string;
-}
+export type { CaseResult, ServerProfile, Verdict } from './results.ts';
 
 /** Options of one run of the catalogue. */
 export interface RunOptions {
@@ -92,18 +55,6 @@ export interface RunOptions {
   profile?: ServerProfile | false;
   /** Called once the server's TLS versions are known (before any case runs). */
   onProfile?: (profile: ServerProfile) => void;
-}
-
-/** What a server speaks, learnt before its cases run by serving a valid client under each TLS version. */
-export interface ServerProfile {
-  /** Versions under which it served the valid client. */
-  versions: TlsVersion[];
-  /** For each version it did not serve: what the valid client saw. */
-  refused: Partial<Record<TlsVersion, string>>;
-  /** Set when it served no version: why, in words. */
-  cause?: string;
-  /** True when the port does not speak TLS at all: every case run is then an error saying so, none is started. */
-  notTls?: boolean;
 }
 
 export { CASE_TIMEOUT_MS, PROBE_TIMEOUT_MS, START_TIMEOUT_MS, STOP_TIMEOUT_MS };
@@ -451,7 +402,7 @@ export async function runCaseVersions(def: CaseDefinition, all: readonly TlsLabe
 /** A run settled without starting anything (a missing capability or TLS version, a server that is not TLS). */
 function unrunResult(def: CaseDefinition, tls: TlsLabel, verdict: 'not-applicable' | 'error', message: string): CaseResult {
   return {
-    id: def.id, title: def.title, family: def.family, severity: def.severity, core: def.core === true, tls, level: def.level ?? 'requirement', expected: def.expected,
+    id: def.id, title: def.title, family: def.family, severity: def.severity, core: def.core === true, about: aboutOf(def), tls, level: def.level ?? 'requirement', expected: def.expected,
     startedAt: new Date().toISOString(), outcome: verdict === 'error' ? 'error' : null, verdict, message, checks: [], evidence: verdict === 'error' ? { error: message.replace(/^error: /, '') } : {},
     pki: [], replay: '', openssl: { processes: 0, ms: 0 }, ms: 0,
   };
@@ -523,7 +474,7 @@ interface Observed {
 export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRunOptions, shared?: SharedPki): Promise<CaseResult> {
   const started = performance.now();
   const base: ResultBase = {
-    id: def.id, title: def.title, family: def.family, severity: def.severity, core: def.core === true, tls: label, level: def.level ?? 'requirement', expected: def.expected,
+    id: def.id, title: def.title, family: def.family, severity: def.severity, core: def.core === true, about: aboutOf(def), tls: label, level: def.level ?? 'requirement', expected: def.expected,
     startedAt: new Date().toISOString(),
   };
   const missing = (def.requires ?? []).filter((c) => !opts.adapter.capabilities.includes(c));
@@ -957,7 +908,7 @@ async function controlProbe(def: CaseDefinition, ctx: CaseContext, pki: BuiltPki
   return { served: false, text: `the server refuses a valid client under TLS ${ctx.tls} as well (control client '${CONTROL}' on ${where}: ${describeObservation(obs)}), so the refusals of this case prove nothing${cause === undefined ? '' : ` (before the cases: ${cause})`}` };
 }
 
-type ResultBase = Pick<CaseResult, 'id' | 'title' | 'family' | 'severity' | 'core' | 'tls' | 'level' | 'expected' | 'startedAt'>;
+type ResultBase = Pick<CaseResult, 'id' | 'title' | 'family' | 'severity' | 'core' | 'about' | 'tls' | 'level' | 'expected' | 'startedAt'>;
 
 /** Stage 5: the verdict, from the checks, the case's level (--strict), the expectations file and any error that voids the run. */
 export function judge(def: CaseDefinition, opts: CaseRunOptions, base: ResultBase, checks: Check[], notes: CaseResult['notes'] & object,

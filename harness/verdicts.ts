@@ -1,16 +1,9 @@
-// The one home of the verdict rules: which verdicts fail a run, which are
-// skipped, the mark and the words each is shown with, and their order of badness.
-import type { Verdict } from './runner.ts';
+// How verdicts are shown: the mark and the words each is shown with, and their
+// order of badness. Which verdicts fail a run is harness/results.ts's.
+import type { Verdict } from './results.ts';
 
-/** Verdicts that fail a run (exit 1). A 'warning' never does; --strict turns policy failures into 'fail' instead. */
-export const FAILING: readonly Verdict[] = ['fail', 'error', 'unexpected-pass'];
-/** Verdicts counted as skipped: nothing was judged against the server, or a deviation was accepted or only warned about. */
-export const SKIPPED: readonly Verdict[] = ['not-applicable', 'expected-fail', 'warning'];
-
-/** True when the verdict fails the run. */
-export function failsRun(verdict: Verdict): boolean {
-  return FAILING.includes(verdict);
-}
+// Which verdicts fail a run lives with the results; re-exported for the modules that import it from here.
+export { FAILING, failsRun, SKIPPED } from './results.ts';
 
 /** The mark each verdict carries in console, Markdown and HTML. */
 export const VERDICT_MARK: Record<Verdict, string> = {

@@ -8,7 +8,7 @@ import { CATALOGUE } from '../spec/index.ts';
 import { resolveAdapter } from '../harness/adapters.ts';
 import { isHarnessError, messageOf } from '../harness/errors.ts';
 import { loadExpectations, staleEntries } from '../harness/expectations.ts';
-import { catalogueLookup, summarize, type ServerReport } from '../harness/report.ts';
+import { summarize, type ServerReport } from '../harness/results.ts';
 import { packDocsData, renderDocs } from '../harness/report-docs.ts';
 import { stabilizeReport } from '../harness/report-stable.ts';
 import { runCases } from '../harness/runner.ts';
@@ -50,7 +50,7 @@ export async function writeDocs(files: Record<string, string>, dir = path.join(R
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
     const data = packDocsData(await collectStableReports());
-    const changed = await writeDocs(renderDocs(data, catalogueLookup));
+    const changed = await writeDocs(renderDocs(data));
     process.stdout.write(changed.length > 0 ? `docs: updated ${changed.map((f) => `docs/${f}`).join(', ')}\n` : 'docs: up to date\n');
   } catch (error) {
     process.stderr.write(`docs: ${isHarnessError(error) ? error.oneLine() : messageOf(error)}\n`);

@@ -5,23 +5,18 @@
 // verdicts are shown to hold on a loaded machine. Exit 0 when nothing changed and
 // nothing erred, 1 otherwise, 2 when a run could not be carried out.
 import { execa } from 'execa';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isHarnessError } from '../harness/errors.ts';
+import { readReportFile } from '../harness/report-read.ts';
 import { BUILT_IN_NAMES } from '../harness/servers/index.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'mtls-conformance.js');
 /** Bound on one run of the whole suite. */
 const RUN_BOUND_MS = 30 * 60_000;
-
-interface ReportCase {
-  id: string;
-  tls: string;
-  verdict: string;
-  message?: string;
-}
 
 function fail(message: string): never {
   process.stderr.write(`flake: ${message}\n`);
@@ -73,8 +68,8 @@ async function main(): Promise<number> {
       }
       const verdicts = new Map<string, { verdict: string; message: string }>();
       for (const server of BUILT_IN_NAMES) {
-        const report = JSON.parse(await readFile(path.join(reportDir, server, 'report.json'), 'utf8')) as { cases: ReportCase[] };
-        for (const c of report.cases) verdicts.set(`${server} ${c.id} TLS ${c.tls}`, { verdict: c.verdict, message: c.message ?? '' });
+        const { report } = await readReportFile(path.join(reportDir, server, 'report.json')).catch((error: unknown) => fail(isHarnessError(error) ? error.oneLine() : String(error)));
+        for (const c of report.cases) verdicts.set(`${server} ${c.id} TLS ${c.tls}`, { verdict: c.verdict, message: c.message });
       }
       completed.push(verdicts);
       process.stdout.write(`run ${run + 1}/${runs}: exit ${String(result.exitCode)}, ${verdicts.size} case results, ${seconds} s\n`);

@@ -2,7 +2,7 @@
 // shards and the words of the closing lines: run in process, a case or two each.
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -127,9 +127,13 @@ describe('shards and merge', function () {
     delete changed.shard;
     await runCli(['--grep', '^trust::wrong-ca', '--tls', '1.2', '--report-dir', other]);
     await writeFile(path.join(other, 'invoice', 'report.json'), JSON.stringify({ ...changed, cases: [] }));
+    const future = path.join(dir.path, 'future');
+    await mkdir(future, { recursive: true });
+    await writeFile(path.join(future, 'report.json'), JSON.stringify({ ...changed, schemaVersion: 99 }));
     const refusals: [string[], RegExp][] = [
       [[shard1, shard1], /^mtls-conformance: merge: shard 1\/2 of invoice is in both .* and .*; merge each shard once$/],
       [[shard1, other], /^mtls-conformance: merge: two reports named invoice declare different capabilities .*; give each server its own --name and run again$/],
+      [[shard1, future], /^mtls-conformance: merge: .*future\/report\.json: has schemaVersion 99, which this mtls-conformance does not read \(it reads 1 to \d+\); read it with the mtls-conformance version that wrote it, or run the suite again$/],
       [[shard1, path.join(dir.path, 'nothing-here')], /^mtls-conformance: merge: .*nothing-here is not a directory; pass the --report-dir of each run to merge$/],
       [[], /^mtls-conformance: merge was given no report dir to join; name the --report-dir of each run/],
     ];

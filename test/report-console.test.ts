@@ -55,11 +55,13 @@ describe('console output and --baseline', function () {
   it('finds newly failing, newly passing, added and removed cases against a baseline', function () {
     const current = run.reports.find((r) => r.server === 'broken-no-reject');
     if (!current) throw new Error('no broken-no-reject report');
+    const retired = current.cases[0];
+    if (!retired) throw new Error('no case in broken-no-reject');
     const old = {
-      server: 'broken-no-reject',
+      ...current,
       cases: [
-        ...current.cases.filter((c) => c.id !== 'identity::cn-logged').map((c) => ({ id: c.id, title: c.title, tls: c.tls, verdict: c.id === 'trust::wrong-ca' ? 'pass' : c.id === 'trust::valid-client' ? 'fail' : c.verdict })),
-        { id: 'trust::retired-case', title: 'a case no longer in the catalogue', tls: '1.3', verdict: 'pass' },
+        ...current.cases.filter((c) => c.id !== 'identity::cn-logged').map((c) => ({ ...c, verdict: c.id === 'trust::wrong-ca' ? 'pass' : c.id === 'trust::valid-client' ? 'fail' : c.verdict })),
+        { ...retired, id: 'trust::retired-case', title: 'a case no longer in the catalogue', tls: '1.3', verdict: 'pass' },
       ],
     };
     const diff = compareBaseline(parseBaseline(JSON.stringify(old), '/somewhere/old/report.json'), current);
@@ -116,12 +118,19 @@ describe('console output and --baseline', function () {
     await tmp.withDir(async ({ path: dir }) => {
       const bad = path.join(dir, 'bad.json');
       await writeFile(bad, '{"server": "invoice"}');
-      for (const [file, why] of [[path.join(dir, 'missing.json'), /cannot be read \(ENOENT\)/], [bad, /has no "server" and "cases"/]] as const) {
+      const future = path.join(dir, 'future.json');
+      await writeFile(future, '{"schemaVersion": 99, "server": "invoice"}');
+      const cases: [string, RegExp][] = [
+        [path.join(dir, 'missing.json'), /cannot be read \(ENOENT\); pass a report\.json written by mtls-conformance/],
+        [bad, /: has no "cases" list \(is it a report\.json\?\); pass a report\.json written by mtls-conformance/],
+        [future, /: has schemaVersion 99, which this mtls-conformance does not read \(it reads 1 to \d+\); read it with the mtls-conformance version that wrote it/],
+      ];
+      for (const [file, why] of cases) {
         const { code, out, err } = await runCli(['--report-dir', path.join(dir, 'r'), '--baseline', file]);
         expect(code).to.equal(2);
         expect(out).to.deep.equal([]);
         expect(err).to.have.length(1);
-        expect(err[0]).to.match(why).and.to.match(/^mtls-conformance: --baseline .*; pass the report\.json of an earlier run/);
+        expect(err[0]).to.match(why).and.to.match(/^mtls-conformance: --baseline \S+\.json: /);
       }
     }, { unsafeCleanup: true });
   });

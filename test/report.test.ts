@@ -6,13 +6,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CATALOGUE } from '../spec/index.ts';
 import { formatResults } from '../harness/console.ts';
-import { catalogueLookup, summarize, type ServerReport } from '../harness/report.ts';
+import { summarize, type ServerReport } from '../harness/report.ts';
 import { buildServerDoc } from '../harness/report-content.ts';
 import { anchorOf } from '../harness/report-document.ts';
 import { renderHtml, renderMatrix } from '../harness/report-html.ts';
 import { renderJunit } from '../harness/report-junit.ts';
 import { renderMarkdown } from '../harness/report-markdown.ts';
-import type { CaseResult } from '../harness/runner.ts';
+import { aboutOf, REPORT_SCHEMA_VERSION, type CaseResult } from '../harness/results.ts';
 import { reportRun, type ReportRun } from './report-fixture.ts';
 
 describe('report files', function () {
@@ -32,12 +32,21 @@ describe('report files', function () {
 
   it('keeps every report.json field docs/contract.md lists, plus timing per case', async function () {
     const json = JSON.parse(await read('invoice/report.json')) as Record<string, unknown> & { summary: Record<string, unknown>; cases: Record<string, unknown>[] };
-    expect(json).to.include.keys('server', 'summary', 'cases');
+    expect(json).to.include.keys('schemaVersion', 'server', 'summary', 'cases');
+    expect(json['schemaVersion']).to.equal(REPORT_SCHEMA_VERSION);
     expect(json.summary).to.include.keys('passed', 'failed', 'skipped', 'expectedFailures', 'unexpectedPasses');
     expect(json.cases.length).to.equal(run.reports[0]?.cases.length);
     for (const c of json.cases) {
-      expect(c).to.include.keys('id', 'title', 'family', 'severity', 'core', 'tls', 'expected', 'outcome', 'verdict', 'evidence', 'pki', 'replay', 'ms', 'startedAt');
+      expect(c).to.include.keys('id', 'title', 'family', 'severity', 'core', 'about', 'tls', 'expected', 'outcome', 'verdict', 'evidence', 'pki', 'replay', 'ms', 'startedAt');
       expect(c['ms']).to.be.a('number');
+    }
+  });
+
+  it('carries in every result what its case checks and why, as the case states it', function () {
+    for (const r of run.reports.flatMap((report) => report.cases)) {
+      const def = CATALOGUE.find((c) => c.id === r.id);
+      expect(def, r.id).not.to.equal(undefined);
+      if (def) expect(r.about, r.id).to.deep.equal(aboutOf(def));
     }
   });
 
@@ -92,7 +101,8 @@ describe('report files', function () {
   it('shows hostile certificate fields and log lines inert: no raw CR, LF or ESC, no live HTML', function () {
     const evil = 'evil\r\nINJECTED <script>alert(1)</script>\x1b[2J';
     const result: CaseResult = {
-      id: 'identity::hostile-cn', title: `logs the CN ${evil}`, family: 'identity', severity: 'high', core: false, tls: '1.3', level: 'requirement', expected: 'accept',
+      id: 'identity::hostile-cn', title: `logs the CN ${evil}`, family: `a family of anyone's ${evil}`, severity: 'high', core: false, tls: '1.3', level: 'requirement', expected: 'accept',
+      about: { why: `a report of anyone's: ${evil}`, references: [{ title: evil, url: `https://example.test/${evil}` }], preferredAlert: evil },
       outcome: 'accepted', verdict: 'fail', message: `a log line naming CN ${evil}: expected escaping`, startedAt: '', ms: 1,
       checks: [{ label: `client ${evil}`, expected: 'log', ok: false, observed: `logged: ${evil}` }],
       evidence: { logExcerpt: [`accepted CN="${evil}"`] },
@@ -100,7 +110,7 @@ describe('report files', function () {
       replay: '#!/usr/bin/env bash\n', openssl: { processes: 0, ms: 0 },
     };
     const report: ServerReport = { server: 'hostile', capabilities: [], summary: summarize([result]), staleExpectations: [], cases: [result] };
-    const doc = buildServerDoc(report, { lookup: catalogueLookup });
+    const doc = buildServerDoc(report, {});
     const outputs = { md: renderMarkdown(doc), html: renderHtml(doc) + renderMatrix([report], { href: () => '#' }), junit: renderJunit(report), console: formatResults(report).join('\n') };
     for (const [name, text] of Object.entries(outputs)) {
       // eslint-disable-next-line no-control-regex

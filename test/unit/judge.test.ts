@@ -6,6 +6,7 @@ import type { CaseDefinition, Check } from '../../harness/case.ts';
 import { expectedFailure, globToRegExp, NO_EXPECTATIONS, parseExpectations, staleEntries, type Expectations } from '../../harness/expectations.ts';
 import { judge, type CaseResult, type Verdict } from '../../harness/runner.ts';
 import type { Observation, ServerAdapter } from '../../harness/types.ts';
+import { aboutOf } from '../../harness/results.ts';
 import { failsRun, FAILING, SKIPPED, VERDICT_MARK, VERDICT_RANK, VERDICT_WORDS } from '../../harness/verdicts.ts';
 
 const DEF: CaseDefinition = {
@@ -34,7 +35,7 @@ interface Run {
 }
 
 function run({ checks, failure, level = 'requirement', strict, expectations, logLines = [] }: Run): CaseResult {
-  const base = { id: DEF.id, title: DEF.title, family: DEF.family, severity: DEF.severity, core: false, tls: '1.3' as const, level, expected: DEF.expected, startedAt: '2026-01-31T23:59:30.000Z' };
+  const base = { id: DEF.id, title: DEF.title, family: DEF.family, severity: DEF.severity, core: false, tls: '1.3' as const, level, expected: DEF.expected, startedAt: '2026-01-31T23:59:30.000Z', about: aboutOf(DEF) };
   const opts = { adapter: ADAPTER, cases: [DEF], ...(strict === undefined ? {} : { strict }), ...(expectations ? { expectations } : {}) };
   return judge(DEF, opts, base, checks, [], failure, logLines, undefined, 12);
 }
