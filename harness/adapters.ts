@@ -70,7 +70,7 @@ export function validateAdapter(value: unknown, source: string): ServerAdapter {
   }
   const adapter = value as ServerAdapter;
   const forwarding = checkForwarding(adapter, bad);
-  return { name: adapter.name, capabilities: [...adapter.capabilities], ...(forwarding ? { forwarding } : {}), start: async (setup) => checkRunning(await adapter.start(setup), source) };
+  return { name: adapter.name, capabilities: [...adapter.capabilities], ...(forwarding ? { forwarding } : {}), start: async (setup, options) => checkRunning(await adapter.start(setup, options), source) };
 }
 
 const FORWARDING_FORMATS: readonly ForwardingFormat[] = ['rfc9440', 'pem-urlencoded', 'cn', 'dn', 'xfcc'];

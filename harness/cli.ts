@@ -20,7 +20,6 @@ import { formatDuration, parseDuration } from './durations.ts';
 import { killDescendantsNow } from './processes.ts';
 import { BUILT_IN_NAMES } from './servers/index.ts';
 import { commandAdapter, parseCapabilities, parseSignal } from './servers/command.ts';
-import { interruptStarts } from './servers/process.ts';
 import { packageRoot } from './package-root.ts';
 import { formatResults } from './console.ts';
 import { summaryLines } from './run-summary.ts';
@@ -31,6 +30,7 @@ import { loadReporter } from './mocha/reporter.ts';
 import { ConformanceRun, setCurrentRun } from './mocha/run.ts';
 import type { SessionTarget } from './mocha/session.ts';
 import type { ServerAdapter, TlsVersion } from './types.ts';
+import { CLEANUP_MARGIN_MS, READY_TIMEOUT_MS, RUN_TIMEOUT_MS, START_MARGIN_MS } from './bounds.ts';
 
 const ROOT = packageRoot();
 
@@ -92,9 +92,6 @@ docs/contract.md, in the package (node_modules/mtls-conformance/docs/).`;
 
 /** What the ★ of --list and the matrix means. */
 export const CORE_LEGEND = '★ = core case, one of the five that --core selects (trust, revocation and identity basics every mTLS server must pass)';
-
-/** Default bound on a whole run. */
-const RUN_TIMEOUT_MS = 30 * 60_000;
 
 /** Parsed command line. */
 export interface CliOptions {
@@ -204,9 +201,9 @@ export function parseCli(argv: readonly string[]): CliOptions {
   if (opts.reloadSignal !== undefined) parseSignal(opts.reloadSignal);
   if (v.server !== undefined && v.server.trim() === '') throw usage('--server is empty', `give a built-in name (${BUILT_IN_NAMES.join(', ')}, all) or a path to an adapter module`);
   if (opts.serverCmd !== undefined) {
-    opts.readyTimeoutMs = opts.readyTimeout === undefined ? 10_000 : parseDuration('ready-timeout', opts.readyTimeout);
+    opts.readyTimeoutMs = opts.readyTimeout === undefined ? READY_TIMEOUT_MS : parseDuration('ready-timeout', opts.readyTimeout);
     // The bound on a start must leave room for the command's own readiness wait (and one port re-pick).
-    opts.startTimeoutMs ??= 2 * opts.readyTimeoutMs + 5_000;
+    opts.startTimeoutMs ??= 2 * opts.readyTimeoutMs + START_MARGIN_MS;
   }
   if (v.grep !== undefined) {
     try {
@@ -309,7 +306,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
   const controller = new AbortController();
   // Why the run was cut short, once it was: a signal or the run's time bound.
   let stopped: { signal: NodeJS.Signals } | { runTimeoutMs: number } | undefined;
-  let graceMs = STOP_TIMEOUT_MS + 5_000;
+  let graceMs = STOP_TIMEOUT_MS + CLEANUP_MARGIN_MS;
   let watchdog: NodeJS.Timeout | undefined;
   let runTimer: NodeJS.Timeout | undefined;
   const stoppedCode = (): number => (stopped && 'signal' in stopped ? 128 + (constants.signals[stopped.signal] ?? 0) : 2);
@@ -323,8 +320,6 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     if (stopped) return;
     stopped = why;
     controller.abort();
-    // A command-adapter server still coming up is stopped now, not after its ready timeout.
-    interruptStarts();
     watchdog = setTimeout(() => { forceExit(`cleanup did not finish within ${formatDuration(graceMs)}`); }, graceMs);
     watchdog.unref();
   };
@@ -345,7 +340,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     if (argv[0] === 'merge') return await runMerge(argv.slice(1), out, err);
     const opts = parseCli(argv);
     debug = opts.debug;
-    graceMs = (opts.stopTimeoutMs ?? STOP_TIMEOUT_MS) + 5_000;
+    graceMs = (opts.stopTimeoutMs ?? STOP_TIMEOUT_MS) + CLEANUP_MARGIN_MS;
     runTimer = setTimeout(() => { abort({ runTimeoutMs: opts.runTimeoutMs }); }, opts.runTimeoutMs);
     runTimer.unref();
     code = await runCli(opts, controller.signal, out);
@@ -361,7 +356,6 @@ export async function main(argv: readonly string[], out: (line: string) => void 
       if (debug) err(debugStack(error));
     }
   } finally {
-    interruptStarts(false);
     clearTimeout(runTimer);
     clearTimeout(watchdog);
     process.off('SIGINT', onSignal);
@@ -462,7 +456,7 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
   const adapters: SessionTarget[] = [];
   if (opts.serverCmd !== undefined) {
     const adapter = commandAdapter({
-      command: opts.serverCmd, readyTimeoutMs: opts.readyTimeoutMs ?? 10_000,
+      command: opts.serverCmd, readyTimeoutMs: opts.readyTimeoutMs ?? READY_TIMEOUT_MS,
       capabilities: parseCapabilities(opts.capabilities ?? ''),
       ...(opts.reloadSignal !== undefined ? { reloadSignal: parseSignal(opts.reloadSignal) } : {}),
     });

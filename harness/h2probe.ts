@@ -6,6 +6,7 @@ import http2 from 'node:http2';
 import tls from 'node:tls';
 import type { Identity } from './probe.ts';
 import type { Observation, TlsVersion } from './types.ts';
+import { PROBE_TIMEOUT_MS } from './bounds.ts';
 
 /** One request on the HTTP/2 connection. */
 export interface H2Request {
@@ -43,7 +44,7 @@ const MAX_BODY = 1 << 16;
 /** Connects once with ALPN h2 and sends the requests one after the other on that connection. */
 export function probeH2(opts: H2ProbeOptions): Promise<H2Result> {
   const started = performance.now();
-  const timeoutMs = opts.timeoutMs ?? 5_000;
+  const timeoutMs = opts.timeoutMs ?? PROBE_TIMEOUT_MS;
   return new Promise<H2Result>((resolve) => {
     let settled = false;
     let session: http2.ClientHttp2Session | undefined;

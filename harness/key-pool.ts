@@ -6,13 +6,11 @@ import { readFile } from 'node:fs/promises';
 import tmp from 'tmp-promise';
 import { HarnessError } from './errors.ts';
 import { OpensslSession } from './openssl.ts';
+import { KEY_GENERATE_TIMEOUT_MS as GENERATE_TIMEOUT_MS } from './bounds.ts';
 
 /** Key types worth generating ahead: the ones that take seconds. */
 export const POOLED_KEYS = ['rsa-3072', 'rsa-4096'] as const;
 export type PooledKey = (typeof POOLED_KEYS)[number];
-
-/** Bound on generating one pooled key. */
-const GENERATE_TIMEOUT_MS = 180_000;
 
 /** A key being generated or made: its PEM, the runs that wait for it, and how to stop it. */
 interface Entry {

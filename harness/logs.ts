@@ -1,6 +1,7 @@
 // Log lines: escaping what a certificate can smuggle in, and bounded polling of
 // a server's log for an expected line.
 import type { RunningServer } from './types.ts';
+import { LOG_QUIET_MS, LOG_SETTLE_MAX_MS, LOG_WAIT_MS } from './bounds.ts';
 
 /** Escapes control characters and quotes so a certificate field can never forge or colour a log line. */
 export function escapeLogValue(value: string): string {
@@ -19,14 +20,14 @@ export function hasRawControl(line: string): boolean {
 }
 
 /** Polls `server.logs()` until `match` finds a line or `timeoutMs` passes; returns the line or undefined. */
-export async function waitForLog(server: RunningServer, match: (line: string) => boolean, timeoutMs = 5_000): Promise<{ line?: string; lines: string[] }> {
+export async function waitForLog(server: RunningServer, match: (line: string) => boolean, timeoutMs = LOG_WAIT_MS): Promise<{ line?: string; lines: string[] }> {
   let line: string | undefined;
   const lines = await waitForLines(server, (all) => (line = all.find(match)) !== undefined, timeoutMs);
   return line === undefined ? { lines } : { line, lines };
 }
 
 /** Polls `server.logs()` until `done` holds for the whole log or `timeoutMs` passes; returns the last lines read. */
-export async function waitForLines(server: RunningServer, done: (lines: readonly string[]) => boolean, timeoutMs = 5_000): Promise<string[]> {
+export async function waitForLines(server: RunningServer, done: (lines: readonly string[]) => boolean, timeoutMs = LOG_WAIT_MS): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   let delay = 10;
   for (;;) {
@@ -54,10 +55,7 @@ export function recordsAcceptance(line: string, name: string): boolean {
   return /\b(accept(ed)?|allow(ed)?|grant(ed)?|authori[sz]ed|200)\b/i.test(line) && !/\b(refused|forbidden|denied|rejected|40[0-9])\b/i.test(line) && namesToken(line, name);
 }
 
-/** How long a log must stay unchanged after the last response before the case's excerpt is taken. */
-export const LOG_QUIET_MS = 25;
-/** The most a case waits for late log lines after its last response. */
-export const LOG_SETTLE_MAX_MS = 500;
+export { LOG_QUIET_MS, LOG_SETTLE_MAX_MS };
 
 /**
  * Reads the log once the lines a server writes just after a response are in: polls `logs()` until it

@@ -16,6 +16,7 @@ import { Certificate } from '@peculiar/asn1-x509';
 import { HarnessError } from './errors.ts';
 import { answerOcspRequest } from './openssl.ts';
 import type { BuildOptions, BuiltOcsp, BuiltPki, OcspAnswer, PkiBuilder } from './pki.ts';
+import { OCSP_LISTEN_MS as LISTEN_MS, OCSP_REQUEST_MS as REQUEST_MS } from './bounds.ts';
 
 /** Which responder URL a server is given. */
 export type ResponderChoice = 'responder' | 'down';
@@ -40,9 +41,6 @@ export interface OcspResponder {
   close(): Promise<void>;
 }
 
-/** Bounds on listening and on reading a request. */
-const LISTEN_MS = 5_000;
-const REQUEST_MS = 5_000;
 const MAX_REQUEST_BYTES = 64 * 1024;
 const OID_SHA1 = '1.3.14.3.2.26';
 const OID_SHA256 = '2.16.840.1.101.3.4.2.1';

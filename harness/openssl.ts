@@ -6,6 +6,7 @@ import { writeFile, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { HarnessError } from './errors.ts';
 import { runCommand } from './spawner.ts';
+import { OCSP_CALL_TIMEOUT_MS, OPENSSL_CALL_TIMEOUT_MS as CALL_TIMEOUT_MS, OPENSSL_SERVER_READY_MS, OPENSSL_SERVER_STOP_GRACE_MS, OPENSSL_VERSION_TIMEOUT_MS } from './bounds.ts';
 
 /** One replayable step of a PKI build. */
 export type ReplayStep =
@@ -19,7 +20,6 @@ export function opensslBinary(): string {
 }
 
 const MIN_MAJOR = 3;
-const CALL_TIMEOUT_MS = 30_000;
 let versionCheck: Promise<string> | undefined;
 
 /** Resolves to the version line of a usable openssl (>= 3.0), else throws ERR_MTLS_OPENSSL_MISSING. */
@@ -27,7 +27,7 @@ export function checkOpenssl(): Promise<string> {
   versionCheck ??= (async () => {
     const bin = opensslBinary();
     const fix = 'install OpenSSL 3.0 or newer (Debian: apt-get install -y openssl) or set MTLS_CONFORMANCE_OPENSSL to its path';
-    const result = await execa(bin, ['version'], { reject: false, timeout: 10_000 });
+    const result = await execa(bin, ['version'], { reject: false, timeout: OPENSSL_VERSION_TIMEOUT_MS });
     if (result.failed && result.exitCode === undefined) {
       throw new HarnessError('ERR_MTLS_OPENSSL_MISSING', `openssl not found: could not run \`${bin}\``, fix);
     }
@@ -167,7 +167,7 @@ export interface OpensslServer {
  * Starts `openssl s_server -WWW` on 127.0.0.1 (a free port) in `dir`, serving the files there; `args` adds
  * options (-cert, -key, -CAfile, -Verify 1, -verify_return_error, -tls1_3 ...). Bounded by `readyMs`.
  */
-export async function startOpensslServer(dir: string, args: readonly string[], readyMs = 10_000): Promise<OpensslServer> {
+export async function startOpensslServer(dir: string, args: readonly string[], readyMs = OPENSSL_SERVER_READY_MS): Promise<OpensslServer> {
   const { spawnGroup, startOnFreePort, waitUntilListening, lostPort, NotReady } = await import('./servers/process.ts');
   const env = { ...process.env, OPENSSL_CONF: path.join(dir, 'openssl-server.cnf') };
   await writeFile(env.OPENSSL_CONF, BASE_CONFIG);
@@ -180,7 +180,7 @@ export async function startOpensslServer(dir: string, args: readonly string[], r
       throw Object.assign(new HarnessError('ERR_MTLS_OPENSSL', `openssl s_server did not start: ${error instanceof Error ? error.message : String(error)} — ${proc.lines().slice(-3).join(' | ')}`, 'check the arguments'),
         { portLost: error instanceof NotReady && lostPort(proc.lines()) });
     }
-    return { port, lines: () => proc.lines(), stop: () => proc.stop('SIGTERM', 2_000) };
+    return { port, lines: () => proc.lines(), stop: () => proc.stop('SIGTERM', OPENSSL_SERVER_STOP_GRACE_MS) };
   }, (e) => (e as { portLost?: boolean }).portLost === true);
 }
 
@@ -197,9 +197,6 @@ export interface OcspCall {
   request: string;
   response: string;
 }
-
-/** Bound on one responder call. */
-const OCSP_CALL_TIMEOUT_MS = 10_000;
 
 /**
  * Answers one OCSP request the way `openssl ocsp -port` would, without a listener of its own: one

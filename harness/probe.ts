@@ -6,6 +6,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { SecureContexts } from './contexts.ts';
 import type { Observation, TlsVersion } from './types.ts';
+import { HOLD_MS, PROBE_TIMEOUT_MS, RAW_TIMEOUT_MS } from './bounds.ts';
 
 /** A client identity: certificate chain and key, PEM text. */
 export interface Identity {
@@ -62,8 +63,7 @@ export interface ProbeOptions {
   contexts?: SecureContexts;
 }
 
-/** How long the TLS 1.3 hold test waits for a refusing server to close. */
-export const HOLD_MS = 1_500;
+export { HOLD_MS };
 
 /** The observations of one probe connection. */
 export interface ProbeResult {
@@ -85,7 +85,6 @@ export const ALERTS: Readonly<Record<number, string>> = {
   112: 'unrecognized_name', 116: 'certificate_required', 120: 'no_application_protocol',
 };
 
-const DEFAULT_TIMEOUT_MS = 5_000;
 const MAX_BODY = 1 << 20;
 
 /**
@@ -115,7 +114,7 @@ export function isAmbiguous(obs: Observation): boolean {
 /** One connection: handshake, requests, classification. */
 function connectOnce(opts: ProbeOptions): Promise<ProbeResult> {
   const requests = opts.requests ?? [{}];
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = opts.timeoutMs ?? PROBE_TIMEOUT_MS;
   const started = performance.now();
   return new Promise<ProbeResult>((resolve) => {
     const observations: Observation[] = [];
@@ -438,7 +437,7 @@ export function sendRaw(opts: RawOptions): Promise<RawResult> {
       else socket.destroy();
       resolve({ received: Buffer.concat(received), ending, ...(error !== undefined ? { error } : {}), ms: Math.round(performance.now() - started) });
     };
-    const timer = setTimeout(() => finish('open'), opts.timeoutMs ?? 2_000);
+    const timer = setTimeout(() => finish('open'), opts.timeoutMs ?? RAW_TIMEOUT_MS);
     socket.once('connect', () => { for (const chunk of opts.chunks) socket.write(chunk); });
     socket.on('data', (chunk: Buffer) => {
       if (size < 4096) received.push(chunk.subarray(0, 4096 - size));
@@ -471,7 +470,7 @@ export function holdStalled(opts: { port: number; host?: string; payload: Buffer
   };
   return new Promise<StalledConnections>((resolve) => {
     let pending = opts.count;
-    const timer = setTimeout(() => resolve(handle), opts.timeoutMs ?? 2_000);
+    const timer = setTimeout(() => resolve(handle), opts.timeoutMs ?? RAW_TIMEOUT_MS);
     const settle = (): void => {
       if (--pending === 0) {
         clearTimeout(timer);
@@ -491,7 +490,7 @@ export function holdStalled(opts: { port: number; host?: string; payload: Buffer
 }
 
 /** A real ClientHello as a Node TLS client sends it (SNI localhost), captured on a loopback listener; bounded by `timeoutMs`. */
-export async function captureClientHello(version: TlsVersion, timeoutMs = 2_000): Promise<Buffer> {
+export async function captureClientHello(version: TlsVersion, timeoutMs = RAW_TIMEOUT_MS): Promise<Buffer> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {

@@ -2,6 +2,7 @@
 // adapter that leaves a server running (a start that hung, a stop that hung).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { PS_TIMEOUT_MS, REAP_GRACE_MS } from './bounds.ts';
 
 /** One live process. */
 export interface ProcessInfo {
@@ -36,7 +37,7 @@ export function listProcesses(): ProcessInfo[] {
 }
 
 function listWithPs(): ProcessInfo[] {
-  const text = execFileSync('ps', ['-A', '-o', 'pid=,ppid=,stat=,args='], { encoding: 'utf8', timeout: 5_000 });
+  const text = execFileSync('ps', ['-A', '-o', 'pid=,ppid=,stat=,args='], { encoding: 'utf8', timeout: PS_TIMEOUT_MS });
   const out: ProcessInfo[] = [];
   for (const line of text.split('\n')) {
     const m = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line);
@@ -90,7 +91,7 @@ export function killDescendantsNow(keep: ReadonlySet<number> = new Set(), root =
 }
 
 /** SIGTERMs every descendant not in `keep`, SIGKILLs what is left after `graceMs`; returns what it found. */
-export async function reapDescendants(keep: ReadonlySet<number> = new Set(), graceMs = 2_000, root = process.pid): Promise<ProcessInfo[]> {
+export async function reapDescendants(keep: ReadonlySet<number> = new Set(), graceMs = REAP_GRACE_MS, root = process.pid): Promise<ProcessInfo[]> {
   const left = listLeftovers(keep, root);
   if (left.length === 0) return [];
   for (const p of left) signal(p.pid, 'SIGTERM');

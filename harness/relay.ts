@@ -3,6 +3,8 @@
 // §5.1 allows handshake messages to span records), so a server or router that
 // reads the SNI from the first record alone does not find it.
 import net from 'node:net';
+import { RELAY_IDLE_MS } from './bounds.ts';
+import { openListener } from './servers/listener.ts';
 
 /** A running relay. */
 export interface Relay {
@@ -45,15 +47,14 @@ export function splitRecord(record: Buffer, splitAt: number): [Buffer, Buffer] |
 /** Starts the relay on 127.0.0.1, port 0. */
 export async function startRelay(opts: RelayOptions): Promise<Relay> {
   const splitAt = opts.splitAt ?? 8;
-  const sockets = new Set<net.Socket>();
   const reframed: { first: number; second: number }[] = [];
   const server = net.createServer((client) => {
     const upstream = net.connect({ host: '127.0.0.1', port: opts.targetPort });
     for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.once('close', () => { sockets.delete(s); client.destroy(); upstream.destroy(); });
+      // Each end goes with the other: closing the relay's connections closes every upstream connection too.
+      s.once('close', () => { client.destroy(); upstream.destroy(); });
       s.on('error', () => undefined);
-      s.setTimeout(opts.timeoutMs ?? 10_000, () => { client.destroy(); upstream.destroy(); });
+      s.setTimeout(opts.timeoutMs ?? RELAY_IDLE_MS, () => { client.destroy(); upstream.destroy(); });
     }
     let pending = Buffer.alloc(0);
     const onFirst = (chunk: Buffer): void => {
@@ -75,21 +76,6 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     client.on('data', onFirst);
     upstream.pipe(client);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => { server.off('error', reject); resolve(); });
-  });
-  const address = server.address();
-  let stopped: Promise<void> | undefined;
-  return {
-    port: typeof address === 'object' && address ? address.port : 0,
-    reframed: () => [...reframed],
-    stop: () => {
-      stopped ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
-      return stopped;
-    },
-  };
+  const listener = openListener(server);
+  return { port: await listener.listen('127.0.0.1', 0), reframed: () => [...reframed], stop: () => listener.close() };
 }

@@ -1,11 +1,16 @@
 // Runs cases against a server adapter: for every case and TLS version a fresh
 // temp dir, PKI and server; probes; verdicts; cleanup in reverse order even when
-// a step fails or hangs. Independent runs overlap in a bounded pool.
+// a step fails or hangs. Independent runs overlap in a bounded pool. One run of a
+// case is six stages (runCase): prepareCase, startServer, exerciseCase,
+// observeCase, judge, teardownCase; its time bounds come from bounds.ts.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
 import tmp from 'tmp-promise';
+import {
+  ABORT_GRACE_MS, CASE_TIMEOUT_MS, LISTENING_CONNECT_MS, LISTENING_HOLD_MS, LOG_READ_MS, PKI_TIMEOUT_MS, PROBE_TIMEOUT_MS, SETTLE_MS, START_TIMEOUT_MS, STOP_TIMEOUT_MS,
+} from './bounds.ts';
 import type { CaseContext, CaseDefinition, Check, SetupOverrides, TlsLabel } from './case.ts';
 import { SecureContexts } from './contexts.ts';
 import { HarnessError, isHarnessError, messageOf } from './errors.ts';
@@ -54,20 +59,7 @@ export interface RunOptions {
   select?: (def: CaseDefinition, label: TlsLabel | 'once') => boolean;
 }
 
-/** Default bound on starting a server. */
-export const START_TIMEOUT_MS = 15_000;
-/** Default bound on stopping a server. */
-export const STOP_TIMEOUT_MS = 10_000;
-/** Default bound on one case. */
-export const CASE_TIMEOUT_MS = 30_000;
-/** Default bound on one probe connection. */
-export const PROBE_TIMEOUT_MS = 5_000;
-/** Bound on building a case's PKI (harness time, kept apart from the case's own bound). */
-const PKI_TIMEOUT_MS = 90_000;
-/** How long teardown waits for an abandoned case body to settle before removing its directory. */
-const SETTLE_MS = 1_000;
-/** The same wait when the run is interrupted or has failed: the process reaper ends what is still starting. */
-const ABORT_GRACE_MS = 250;
+export { CASE_TIMEOUT_MS, PROBE_TIMEOUT_MS, START_TIMEOUT_MS, STOP_TIMEOUT_MS };
 /** Failed starts, with none succeeded, after which the server is taken as unable to start at all. */
 const NEVER_STARTED_AFTER = 3;
 
@@ -427,249 +419,374 @@ function buildWithin(builder: PkiBuilder, dir: string, signal: AbortSignal | und
     `building the PKI took more than ${PKI_TIMEOUT_MS / 1000} s: the machine is overloaded (harness time, not the server's)`, 'run again when the machine is less busy, or with a lower --concurrency'));
 }
 
+/** One case under one TLS version while it runs: what its stages read and add to. */
+interface CaseRun {
+  def: CaseDefinition;
+  label: TlsLabel;
+  /** The TLS version its probes use by default. */
+  tls: TlsVersion;
+  opts: CaseRunOptions;
+  adapter: ServerAdapter;
+  /** Bounds of this run: a server's start and stop, and the case itself. */
+  bounds: { start: number; stop: number; case: number };
+  builder: PkiBuilder;
+  checks: Check[];
+  notes: { label: string; observed: string }[];
+  /** Cleanups, run in reverse order by teardownCase. */
+  cleanups: (() => Promise<void>)[];
+  /** Set once the PKI is built (or given). */
+  pki?: BuiltPki;
+  /** Set once the server has started. */
+  server?: RunningServer;
+  /** When the case's last probe came back: late log lines are waited for from there. */
+  lastResponseAt: number;
+  /** The case's own clock: aborts with a CaseTimeout once armed and run out, or with Interrupted when the run aborts. */
+  clock: AbortController;
+  /** How long teardown waits for a late start or an abandoned step; short once the run is being torn down. */
+  grace: number;
+  /** The latest step of the case; an abandoned step is given a moment to settle before its directory goes. */
+  work?: Promise<unknown>;
+  /** What the case is doing now, so a timeout can say what hung and for how long. */
+  phase: { what: string; since: number };
+  /** The clock's timer, once armed. */
+  timer?: NodeJS.Timeout;
+  /** Undoes the link from the run's signal to the clock. */
+  unlink: () => void;
+}
+
+/** What prepareCase hands on: the case's directory, PKI, responder and upstream, and the server's setup. */
+interface Prepared {
+  dir: string;
+  /** The server's own directory inside it. */
+  serverDir: string;
+  pki: BuiltPki;
+  responder: OcspResponder | undefined;
+  upstream: Upstream | undefined;
+  setup: ServerSetup;
+  /** The company root, PEM: what probes trust the server certificate with. */
+  serverCa: string;
+}
+
+/** What observeCase saw after the case body: the log excerpt, and an error that makes the observations no verdict. */
+interface Observed {
+  logLines: string[];
+  failure: string | undefined;
+}
+
 /** Runs one case under one TLS version (or label). Throws only HarnessErrors that must end the run. */
 export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRunOptions, shared?: SharedPki): Promise<CaseResult> {
   const started = performance.now();
-  const adapter = opts.adapter;
-  const tls = contextVersion(label, opts.profile);
-  const base = {
+  const base: ResultBase = {
     id: def.id, title: def.title, family: def.family, severity: def.severity, core: def.core === true, about: aboutOf(def), tls: label, level: def.level ?? 'requirement', expected: def.expected,
     startedAt: new Date().toISOString(),
   };
-  const missing = (def.requires ?? []).filter((c) => !adapter.capabilities.includes(c));
-  if (missing.length > 0) return unrunResult(def, label, 'not-applicable', `not applicable: ${adapter.name} does not declare ${missing.join(', ')}`);
-  const builder = declarePki(def);
-  const checks: Check[] = [];
-  const notes: { label: string; observed: string }[] = [];
-  // Whether a valid client was served by this server instance under this run's version: what makes its refusals mean something.
-  let servedHere = false;
-  // Whether a valid client was served by a second instance of the server (startPeer) under this run's version: the control of fail-closed cases.
-  let servedOnPeer = false;
-  // Observations made against another server or under another version (a peer, a probe pinned to the other version).
-  const elsewhere = new WeakSet<Observation>();
-  const teardown: (() => Promise<void>)[] = [];
-  let pki: BuiltPki | undefined;
-  let server: RunningServer | undefined;
-  let logLines: string[] = [];
-  /** When the case's last probe came back: late log lines are waited for from there. */
-  let lastResponseAt = 0;
+  const missing = (def.requires ?? []).filter((c) => !opts.adapter.capabilities.includes(c));
+  if (missing.length > 0) return unrunResult(def, label, 'not-applicable', `not applicable: ${opts.adapter.name} does not declare ${missing.join(', ')}`);
+  const run = openRun(def, label, opts);
   let failure: string | undefined;
-  const startTimeout = opts.startTimeoutMs ?? START_TIMEOUT_MS;
-  const stopTimeout = opts.stopTimeoutMs ?? STOP_TIMEOUT_MS;
-  const caseTimeout = def.timeoutMs ?? opts.caseTimeoutMs ?? CASE_TIMEOUT_MS;
-  // What the case is doing now, so a timeout can say what hung and for how long.
-  const phase = { what: 'building the PKI', since: performance.now() };
-  const enter = (what: string): void => { phase.what = what; phase.since = performance.now(); };
-  // The case's own clock, started once the PKI is built: runs out with a CaseTimeout, or stops at once when the run is aborted.
-  const clock = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const armClock = (): void => {
-    timer = setTimeout(() => {
-      clock.abort(new CaseTimeout(`the case did not finish within ${caseTimeout} ms: it hung while ${phase.what} (for ${Math.round(performance.now() - phase.since)} ms)`));
-    }, caseTimeout);
-  };
-  const onRunAbort = (): void => { clock.abort(new Interrupted('interrupted')); };
-  if (opts.signal?.aborted) onRunAbort();
-  opts.signal?.addEventListener('abort', onRunAbort, { once: true });
-  // The latest step of the case; an abandoned step is given a moment to settle before its directory goes.
-  let work: Promise<unknown> | undefined;
-  // How long teardown waits for a late start or an abandoned step; short once the run is being torn down.
-  let grace = SETTLE_MS;
-  const step = <T>(promise: Promise<T>): Promise<T> => { work = promise; return unlessAborted(promise, clock.signal); };
   let fatal: HarnessError | Interrupted | undefined;
   try {
-    if (clock.signal.aborted) throw abortReason(clock.signal);
-    const tmpDir = shared ? { path: shared.dir, cleanup: () => Promise.resolve() } : await tmp.dir({ prefix: 'mtls-case-', unsafeCleanup: true });
-    teardown.push(async () => { await settle(work, grace); await tmpDir.cleanup(); });
-    const responder = shared ? shared.responder : await step(startResponderFor(builder, clock.signal));
-    if (responder && !shared) teardown.push(() => responder.close());
-    pki = shared ? shared.pki : await step(buildWithin(builder, tmpDir.path, clock.signal, responder?.buildOptions));
-    if (shared) await responder?.reset();
-    else responder?.serve(pki);
-    armClock();
-    const serverDir = path.join(tmpDir.path, shared ? `server-tls${tls}` : 'server');
-    await mkdir(serverDir, { mode: 0o700 });
-    let setup = await step(resolveSetup(pki, serverDir, def.setup));
-    if (responder) setup.ocsp = { url: responderUrl(responder, def.setup?.ocsp) };
-    let upstream: Upstream | undefined;
-    if (def.setup?.upstream === true) {
-      const starting = startUpstream(setup);
-      // An upstream that starts after the case gave up is stopped too.
-      teardown.push(async () => { await (await starting.catch(() => undefined))?.stop(); });
-      upstream = await step(starting);
-      setup = { ...setup, upstream: { host: upstream.host, port: upstream.port } };
-    }
-    const serverCa = await readFile(pki.cert('root').cert, 'utf8');
-    enter(`starting server ${adapter.name}`);
-    // Aborted when the start is abandoned (its bound passed, the case or the run stopped), so the adapter can stop waiting.
-    const startAbort = new AbortController();
-    const onClockAbort = (): void => { startAbort.abort(); };
-    clock.signal.addEventListener('abort', onClockAbort, { once: true });
-    const starting = Promise.resolve().then(() => adapter.start(setup, { signal: startAbort.signal }));
-    starting.catch(() => undefined).finally(() => { clock.signal.removeEventListener('abort', onClockAbort); });
-    // A start that finishes after its timeout still gets stopped.
-    teardown.push(async () => {
-      const late = await within(starting, grace, () => new Error('start never resolved')).catch(() => undefined);
-      if (late && late !== server && typeof late.stop === 'function') await stopWithin(late, adapter.name, stopTimeout);
-    });
-    server = await startWithin(starting, adapter.name, startTimeout, clock.signal, opts.starts).catch((error: unknown) => {
-      startAbort.abort();
-      throw error;
-    });
-    const running = server;
-    teardown.push(() => stopWithin(running, adapter.name, stopTimeout));
-    const builtPki = pki;
-    // One client context per identity, CA, ciphers and version for the case's probes.
-    const contexts = new SecureContexts();
-
-    const connect = (client: string | null, extra: Partial<ProbeOptions> = {}) => {
-      const identity = client === null ? undefined : { cert: builtPki.cert(client).pem, key: '' };
-      return (async () => {
-        if (identity && client !== null) {
-          identity.cert = await readFile(builtPki.cert(client).chain, 'utf8');
-          identity.key = await readFile(builtPki.cert(client).key, 'utf8');
-        }
-        enter(`waiting for ${client === null ? 'a probe without a certificate' : `a probe with client '${client}'`} against 127.0.0.1:${running.port} (TLS ${extra.tls ?? tls})`);
-        const result = await probe({ port: running.port, tls, serverCa, canary: setup.canary, timeoutMs: opts.probeTimeoutMs ?? PROBE_TIMEOUT_MS, contexts, ...(identity ? { identity } : {}), ...extra });
-        lastResponseAt = performance.now();
-        const here = (extra.port === undefined || extra.port === running.port) && (extra.tls ?? tls) === tls;
-        if (here && result.observations.some((o) => o.outcome === 'accepted')) servedHere = true;
-        if (!here) for (const o of result.observations) elsewhere.add(o);
-        if (!here && (extra.tls ?? tls) === tls && result.observations.some((o) => o.outcome === 'accepted')) servedOnPeer = true;
-        enter('judging the case');
-        return result;
-      })();
-    };
-    const label = (client: string | null, request: ProbeRequest | undefined): string =>
-      `${client === null ? 'a client without a certificate' : `client '${client}'`} requesting ${request?.path ?? setup.paths.protected}`;
-    const commands = new Map<Observation, string>();
-    let peers = 0;
-    /** A second server's setup: its own directory and client-CA bundle, the case's responder, and any trust material broken on purpose. */
-    const peerSetupFor = async (overrides: SetupOverrides): Promise<ServerSetup> => {
-      const peerDir = path.join(tmpDir.path, `peer-tls${tls}-${++peers}`);
-      await mkdir(peerDir, { mode: 0o700 });
-      const peerSetup = await resolveSetup(builtPki, peerDir, overrides, setup);
-      peerSetup.tls.clientCa = await builtPki.bundle(`peer-tls${tls}-${peers}-client-ca.pem`, overrides.clientCa ?? ['root']);
-      if (responder) peerSetup.ocsp = { url: responderUrl(responder, overrides.ocsp) };
-      if (overrides.brokenMaterial) await breakTrustMaterial(peerSetup, overrides.brokenMaterial, builtPki.session);
-      return peerSetup;
-    };
-    const ctx: CaseContext = {
-      tls, versions: opts.profile?.versions ?? ['1.2', '1.3'], pki: builtPki, get setup() { return setup; }, server: running,
-      connect,
-      probe: async (client, request, extra = {}) => {
-        const req = { path: setup.paths.protected, ...request };
-        const result = await connect(client, { ...extra, requests: [req] });
-        const obs = result.observations[0] ?? { outcome: 'error', error: 'no observation', canarySeen: false, ms: 0 };
-        commands.set(obs, curlCommand(client, extra.tls ?? tls, req, builtPki));
-        return obs;
-      },
-      expectServed: (obs, what) => {
-        const ok = obs.outcome === 'accepted';
-        // A served observation made by the case's own client (the wire-level one) counts as the control too, unless it was made elsewhere.
-        if (ok && !elsewhere.has(obs) && (obs.protocol === undefined || obs.protocol === `TLSv${tls}`)) servedHere = true;
-        checks.push({ label: what, expected: 'accept', ok, observed: describeObservation(obs), observation: obs, ...cmd(commands, obs) });
-      },
-      expectRefused: (obs, what, preferred = def.preferredAlert) => {
-        const ok = obs.outcome === 'rejected-handshake' || obs.outcome === 'rejected-http';
-        const leaked = obs.canarySeen;
-        const shown: Observation = leaked && obs.outcome === 'accepted' ? { ...obs, outcome: 'leaked' } : obs;
-        const note = ok && preferred !== undefined && obs.alert !== preferred ? `a TLS server would ideally send alert ${preferred}` : undefined;
-        checks.push({ label: what, expected: 'reject', ok: ok && !leaked, observed: describeObservation(shown), observation: shown, ...(note ? { note } : {}), ...cmd(commands, obs) });
-      },
-      expectLog: async (match, what, describe) => {
-        enter(`waiting for a log line ${describe}`);
-        const found = await waitForLog(running, match);
-        enter('judging the case');
-        checks.push({ label: what, expected: 'log', ok: found.line !== undefined, observed: found.line !== undefined ? `logged: ${found.line}` : `no log line ${describe} among ${found.lines.length} line${found.lines.length === 1 ? '' : 's'}` });
-        return found.line;
-      },
-      check: (c) => { checks.push(c); },
-      note: (what, observed) => { notes.push({ label: what, observed }); },
-      issue: async (name) => {
-        enter(`issuing the certificate of ${name}`);
-        await builtPki.issue(name);
-        enter('running the case');
-      },
-      revokeAtResponder: async (name) => {
-        if (!responder) throw new HarnessError('ERR_MTLS_PKI_SPEC', `case ${def.id} revokes ${name} at the OCSP responder but declares none`, 'declare one with b.ocsp()');
-        await responder.revoke(name);
-      },
-      reload: async (overrides) => {
-        if (!running.reload) throw new HarnessError('ERR_MTLS_ADAPTER_START', `case ${def.id} reloads but ${adapter.name} has no reload()`, "declare 'crl-reload' only with a reload function");
-        // A mode change a server cannot make would pass for one it made: refused before anything is reloaded.
-        if (overrides.clientAuth !== undefined && !adapter.capabilities.includes('auth-reload')) {
-          throw new HarnessError('ERR_MTLS_ADAPTER_START', `case ${def.id} reloads the client-auth mode but ${adapter.name} does not declare 'auth-reload'`, "declare 'auth-reload' only when reload() applies change.clientAuth, or require it in the case");
-        }
-        setup = await resolveSetup(builtPki, serverDir, overrides, setup);
-        enter(`reloading server ${adapter.name}`);
-        if (overrides.clientAuth !== undefined) await running.reload(setup.tls, { clientAuth: setup.clientAuth });
-        else await running.reload(setup.tls);
-        enter('judging the case');
-      },
-      bundle: (file, names) => builtPki.bundle(file, names),
-      startPeer: async (overrides) => {
-        const peerSetup = await peerSetupFor(overrides);
-        const peer = await within(adapter.start(peerSetup), startTimeout, () => new HarnessError('ERR_MTLS_ADAPTER_START', `a second ${adapter.name} server did not start within ${startTimeout} ms (case ${def.id})`, 'check that two instances can run at once'));
-        teardown.push(() => within(peer.stop(), stopTimeout, () => new Error(`the second ${adapter.name} server did not stop within ${stopTimeout} ms`)));
-        return peer;
-      },
-      ...(upstream ? { upstream } : {}),
-      ...(adapter.forwarding ? { forwarding: adapter.forwarding } : {}),
-      defer: (cleanup) => { teardown.push(cleanup); },
-      sampleResources: () => sampleServer(running),
-      tryStartPeer: async (overrides) => {
-        const peerSetup = await peerSetupFor(overrides);
-        enter(`starting a second ${adapter.name} server that may refuse to start`);
-        const starting = Promise.resolve().then(() => adapter.start(peerSetup));
-        // Whenever it starts, even after the bound, it is stopped with the case.
-        teardown.push(async () => {
-          const late = await within(starting, grace, () => new Error('start never resolved')).catch(() => undefined);
-          if (late && typeof late.stop === 'function') await stopWithin(late, adapter.name, stopTimeout);
-        });
-        try {
-          const peer = await within(starting, startTimeout, () => new StartFailure(`a second ${adapter.name} server neither started nor failed within ${startTimeout} ms`));
-          enter('judging the case');
-          return { server: peer };
-        } catch (error) {
-          enter('judging the case');
-          return { startError: isHarnessError(error) ? error.message : messageOf(error).split('\n')[0] ?? '', hung: error instanceof StartFailure };
-        }
-      },
-    };
-
-    const body = def.run ?? (async (t: CaseContext) => {
-      const obs = await t.probe('client');
-      if (def.expected === 'accept') t.expectServed(obs, label('client', undefined));
-      else t.expectRefused(obs, label('client', undefined));
-    });
-    enter('running the case');
-    await step(Promise.resolve().then(() => body(ctx)));
-    // A refusal proves something only when this server, under this version, serves a valid client in this case run.
-    if (!servedHere && !(def.control === 'peer' && servedOnPeer) && checks.some((c) => c.expected === 'reject' && c.ok)) {
-      enter('probing the control client');
-      const control = await step(controlProbe(def, ctx, builtPki, opts.profile?.cause));
-      if (control.served) notes.push({ label: 'control', observed: control.text });
-      else if (await isListening(running.port)) failure = control.text;
-      else if (checks.some((c) => c.expected === 'alive')) checks.push({ label: 'the server keeps serving valid clients', expected: 'alive', ok: false, observed: `it stopped listening: ${control.text}` });
-      else failure = `server ${adapter.name} stopped listening on 127.0.0.1:${running.port} during the case (it crashed or closed its listener); its observations are not a verdict`;
-    }
+    const prepared = await prepareCase(run, shared);
+    const server = await startServer(run, prepared);
+    failure = await exerciseCase(run, prepared, server);
   } catch (error) {
     if (error instanceof Interrupted) fatal = error;
     else if (isHarnessError(error) && error.code !== 'ERR_MTLS_PKI_CHECK' && error.code !== 'ERR_MTLS_OVERLOADED') fatal = error;
     else failure = messageOf(error);
   } finally {
-    clearTimeout(timer);
-    opts.signal?.removeEventListener('abort', onRunAbort);
+    clearTimeout(run.timer);
+    run.unlink();
   }
   if (fatal !== undefined) {
-    grace = ABORT_GRACE_MS;
-    await runTeardown(teardown);
+    run.grace = ABORT_GRACE_MS;
+    await teardownCase(run);
     throw fatal;
   }
+  const observed = await observeCase(run, failure);
+  const teardownError = await teardownCase(run);
+  const result = judge(def, opts, base, run.checks, run.notes, observed.failure ?? teardownError, observed.logLines, run.pki, Math.round(performance.now() - started));
+  // A shared PKI's openssl work is counted once, on the run that reports it.
+  if (shared && !shared.countOpenssl) result.openssl = { processes: 0, ms: 0 };
+  return result;
+}
+
+/** The state of a case run about to begin: its bounds, its clock linked to the run's signal, nothing acquired yet. */
+function openRun(def: CaseDefinition, label: TlsLabel, opts: CaseRunOptions): CaseRun {
+  const clock = new AbortController();
+  const onRunAbort = (): void => { clock.abort(new Interrupted('interrupted')); };
+  const run: CaseRun = {
+    def, label, tls: contextVersion(label, opts.profile), opts, adapter: opts.adapter,
+    bounds: { start: opts.startTimeoutMs ?? START_TIMEOUT_MS, stop: opts.stopTimeoutMs ?? STOP_TIMEOUT_MS, case: def.timeoutMs ?? opts.caseTimeoutMs ?? CASE_TIMEOUT_MS },
+    builder: declarePki(def),
+    checks: [], notes: [], cleanups: [], lastResponseAt: 0, clock, grace: SETTLE_MS,
+    phase: { what: 'building the PKI', since: performance.now() },
+    unlink: () => { opts.signal?.removeEventListener('abort', onRunAbort); },
+  };
+  if (opts.signal?.aborted) onRunAbort();
+  opts.signal?.addEventListener('abort', onRunAbort, { once: true });
+  return run;
+}
+
+/** Records what the case is doing now. */
+function enter(run: CaseRun, what: string): void {
+  run.phase = { what, since: performance.now() };
+}
+
+/** Awaits one step of the case, unless its clock runs out or the run aborts first. */
+function step<T>(run: CaseRun, promise: Promise<T>): Promise<T> {
+  run.work = promise;
+  return unlessAborted(promise, run.clock.signal);
+}
+
+/** Starts the case's own clock: from here on the case's bound runs. */
+function armClock(run: CaseRun): void {
+  run.timer = setTimeout(() => {
+    run.clock.abort(new CaseTimeout(`the case did not finish within ${run.bounds.case} ms: it hung while ${run.phase.what} (for ${Math.round(performance.now() - run.phase.since)} ms)`));
+  }, run.bounds.case);
+}
+
+/** Stage 1: the temp dir, the OCSP responder and PKI (harness time), then — on the case's clock — the server's setup and upstream. */
+async function prepareCase(run: CaseRun, shared: SharedPki | undefined): Promise<Prepared> {
+  const { def, builder, clock } = run;
+  if (clock.signal.aborted) throw abortReason(clock.signal);
+  const tmpDir = shared ? { path: shared.dir, cleanup: () => Promise.resolve() } : await tmp.dir({ prefix: 'mtls-case-', unsafeCleanup: true });
+  run.cleanups.push(async () => { await settle(run.work, run.grace); await tmpDir.cleanup(); });
+  const responder = shared ? shared.responder : await step(run, startResponderFor(builder, clock.signal));
+  if (responder && !shared) run.cleanups.push(() => responder.close());
+  const pki = shared ? shared.pki : await step(run, buildWithin(builder, tmpDir.path, clock.signal, responder?.buildOptions));
+  run.pki = pki;
+  if (shared) await responder?.reset();
+  else responder?.serve(pki);
+  armClock(run);
+  const serverDir = path.join(tmpDir.path, shared ? `server-tls${run.tls}` : 'server');
+  await mkdir(serverDir, { mode: 0o700 });
+  let setup = await step(run, resolveSetup(pki, serverDir, def.setup));
+  if (responder) setup.ocsp = { url: responderUrl(responder, def.setup?.ocsp) };
+  let upstream: Upstream | undefined;
+  if (def.setup?.upstream === true) {
+    const starting = startUpstream(setup);
+    // An upstream that starts after the case gave up is stopped too.
+    run.cleanups.push(async () => { await (await starting.catch(() => undefined))?.stop(); });
+    upstream = await step(run, starting);
+    setup = { ...setup, upstream: { host: upstream.host, port: upstream.port } };
+  }
+  const serverCa = await readFile(pki.cert('root').cert, 'utf8');
+  return { dir: tmpDir.path, serverDir, pki, responder, upstream, setup, serverCa };
+}
+
+/**
+ * A signal for one adapter start: aborted when the start is abandoned — its bound passed (the caller calls
+ * `abandon`), the case timed out, or the run was aborted — so the adapter stops waiting and kills what it spawned.
+ */
+function startSignal(run: CaseRun): { signal: AbortSignal; abandon: () => void } {
+  const abort = new AbortController();
+  const abandon = (): void => {
+    run.clock.signal.removeEventListener('abort', abandon);
+    abort.abort();
+  };
+  if (run.clock.signal.aborted) abandon();
+  else run.clock.signal.addEventListener('abort', abandon, { once: true });
+  return { signal: abort.signal, abandon };
+}
+
+/** Calls adapter.start with a start signal; the signal stops following the case once the start settled. */
+function startAdapter(run: CaseRun, setup: ServerSetup): { starting: Promise<RunningServer>; abandon: () => void } {
+  const { signal, abandon } = startSignal(run);
+  const starting = Promise.resolve().then(() => run.adapter.start(setup, { signal }));
+  const unfollow = (): void => { run.clock.signal.removeEventListener('abort', abandon); };
+  starting.then(unfollow, unfollow);
+  return { starting, abandon };
+}
+
+/** Stage 2: the server under test, started within its bound; stopped at teardown however the start ends. */
+async function startServer(run: CaseRun, prepared: Prepared): Promise<RunningServer> {
+  const { adapter, bounds } = run;
+  enter(run, `starting server ${adapter.name}`);
+  const { starting, abandon } = startAdapter(run, prepared.setup);
+  // A start that finishes after its timeout still gets stopped.
+  run.cleanups.push(async () => {
+    const late = await within(starting, run.grace, () => new Error('start never resolved')).catch(() => undefined);
+    if (late && late !== run.server && typeof late.stop === 'function') await stopWithin(late, adapter.name, bounds.stop);
+  });
+  const server = await startWithin(starting, adapter.name, bounds.start, run.clock.signal, run.opts.starts).catch((error: unknown) => {
+    abandon();
+    throw error;
+  });
+  run.server = server;
+  run.cleanups.push(() => stopWithin(server, adapter.name, bounds.stop));
+  return server;
+}
+
+/** Stage 3: the case body's probes and checks, then the control client where a refusal needs one; returns an error that voids the run. */
+async function exerciseCase(run: CaseRun, prepared: Prepared, running: RunningServer): Promise<string | undefined> {
+  const { def, opts, adapter, checks, notes } = run;
+  const served: Served = { here: false, onPeer: false, elsewhere: new WeakSet() };
+  const ctx = caseContext(run, prepared, running, served);
+  const body = def.run ?? (async (t: CaseContext) => {
+    const obs = await t.probe('client');
+    const what = `client 'client' requesting ${t.setup.paths.protected}`;
+    if (def.expected === 'accept') t.expectServed(obs, what);
+    else t.expectRefused(obs, what);
+  });
+  enter(run, 'running the case');
+  await step(run, Promise.resolve().then(() => body(ctx)));
+  // A refusal proves something only when this server, under this version, serves a valid client in this case run.
+  if (!served.here && !(def.control === 'peer' && served.onPeer) && checks.some((c) => c.expected === 'reject' && c.ok)) {
+    enter(run, 'probing the control client');
+    const control = await step(run, controlProbe(def, ctx, prepared.pki, opts.profile?.cause));
+    if (control.served) notes.push({ label: 'control', observed: control.text });
+    else if (await isListening(running.port)) return control.text;
+    else if (checks.some((c) => c.expected === 'alive')) checks.push({ label: 'the server keeps serving valid clients', expected: 'alive', ok: false, observed: `it stopped listening: ${control.text}` });
+    else return `server ${adapter.name} stopped listening on 127.0.0.1:${running.port} during the case (it crashed or closed its listener); its observations are not a verdict`;
+  }
+  return undefined;
+}
+
+/** Whether a valid client was served in a case run: what makes its refusals mean something. */
+interface Served {
+  /** By this server instance under this run's version. */
+  here: boolean;
+  /** By a second instance of the server (startPeer) under this run's version: the control of fail-closed cases. */
+  onPeer: boolean;
+  /** Observations made against another server or under another version (a peer, a probe pinned to the other version). */
+  elsewhere: WeakSet<Observation>;
+}
+
+/** The CaseContext a case body runs with: probes, checks, reloads and peers of this run, recorded in `run` and `served`. */
+function caseContext(run: CaseRun, prepared: Prepared, running: RunningServer, served: Served): CaseContext {
+  const { def, opts, adapter, tls, checks, notes, bounds } = run;
+  const { pki: builtPki, responder, upstream, serverDir, serverCa } = prepared;
+  const { elsewhere } = served;
+  let setup = prepared.setup;
+  // One client context per identity, CA, ciphers and version for the case's probes.
+  const contexts = new SecureContexts();
+
+  const connect = (client: string | null, extra: Partial<ProbeOptions> = {}) => {
+    const identity = client === null ? undefined : { cert: builtPki.cert(client).pem, key: '' };
+    return (async () => {
+      if (identity && client !== null) {
+        identity.cert = await readFile(builtPki.cert(client).chain, 'utf8');
+        identity.key = await readFile(builtPki.cert(client).key, 'utf8');
+      }
+      enter(run, `waiting for ${client === null ? 'a probe without a certificate' : `a probe with client '${client}'`} against 127.0.0.1:${running.port} (TLS ${extra.tls ?? tls})`);
+      const result = await probe({ port: running.port, tls, serverCa, canary: setup.canary, timeoutMs: opts.probeTimeoutMs ?? PROBE_TIMEOUT_MS, contexts, ...(identity ? { identity } : {}), ...extra });
+      run.lastResponseAt = performance.now();
+      const here = (extra.port === undefined || extra.port === running.port) && (extra.tls ?? tls) === tls;
+      if (here && result.observations.some((o) => o.outcome === 'accepted')) served.here = true;
+      if (!here) for (const o of result.observations) elsewhere.add(o);
+      if (!here && (extra.tls ?? tls) === tls && result.observations.some((o) => o.outcome === 'accepted')) served.onPeer = true;
+      enter(run, 'judging the case');
+      return result;
+    })();
+  };
+  const commands = new Map<Observation, string>();
+  let peers = 0;
+  /** A second server's setup: its own directory and client-CA bundle, the case's responder, and any trust material broken on purpose. */
+  const peerSetupFor = async (overrides: SetupOverrides): Promise<ServerSetup> => {
+    const peerDir = path.join(prepared.dir, `peer-tls${tls}-${++peers}`);
+    await mkdir(peerDir, { mode: 0o700 });
+    const peerSetup = await resolveSetup(builtPki, peerDir, overrides, setup);
+    peerSetup.tls.clientCa = await builtPki.bundle(`peer-tls${tls}-${peers}-client-ca.pem`, overrides.clientCa ?? ['root']);
+    if (responder) peerSetup.ocsp = { url: responderUrl(responder, overrides.ocsp) };
+    if (overrides.brokenMaterial) await breakTrustMaterial(peerSetup, overrides.brokenMaterial, builtPki.session);
+    return peerSetup;
+  };
+  return {
+    tls, versions: opts.profile?.versions ?? ['1.2', '1.3'], pki: builtPki, get setup() { return setup; }, server: running,
+    connect,
+    probe: async (client, request, extra = {}) => {
+      const req = { path: setup.paths.protected, ...request };
+      const result = await connect(client, { ...extra, requests: [req] });
+      const obs = result.observations[0] ?? { outcome: 'error', error: 'no observation', canarySeen: false, ms: 0 };
+      commands.set(obs, curlCommand(client, extra.tls ?? tls, req, builtPki));
+      return obs;
+    },
+    expectServed: (obs, what) => {
+      const ok = obs.outcome === 'accepted';
+      // A served observation made by the case's own client (the wire-level one) counts as the control too, unless it was made elsewhere.
+      if (ok && !elsewhere.has(obs) && (obs.protocol === undefined || obs.protocol === `TLSv${tls}`)) served.here = true;
+      checks.push({ label: what, expected: 'accept', ok, observed: describeObservation(obs), observation: obs, ...cmd(commands, obs) });
+    },
+    expectRefused: (obs, what, preferred = def.preferredAlert) => {
+      const ok = obs.outcome === 'rejected-handshake' || obs.outcome === 'rejected-http';
+      const leaked = obs.canarySeen;
+      const shown: Observation = leaked && obs.outcome === 'accepted' ? { ...obs, outcome: 'leaked' } : obs;
+      const note = ok && preferred !== undefined && obs.alert !== preferred ? `a TLS server would ideally send alert ${preferred}` : undefined;
+      checks.push({ label: what, expected: 'reject', ok: ok && !leaked, observed: describeObservation(shown), observation: shown, ...(note ? { note } : {}), ...cmd(commands, obs) });
+    },
+    expectLog: async (match, what, describe) => {
+      enter(run, `waiting for a log line ${describe}`);
+      const found = await waitForLog(running, match);
+      enter(run, 'judging the case');
+      checks.push({ label: what, expected: 'log', ok: found.line !== undefined, observed: found.line !== undefined ? `logged: ${found.line}` : `no log line ${describe} among ${found.lines.length} line${found.lines.length === 1 ? '' : 's'}` });
+      return found.line;
+    },
+    check: (c) => { checks.push(c); },
+    note: (what, observed) => { notes.push({ label: what, observed }); },
+    issue: async (name) => {
+      enter(run, `issuing the certificate of ${name}`);
+      await builtPki.issue(name);
+      enter(run, 'running the case');
+    },
+    revokeAtResponder: async (name) => {
+      if (!responder) throw new HarnessError('ERR_MTLS_PKI_SPEC', `case ${def.id} revokes ${name} at the OCSP responder but declares none`, 'declare one with b.ocsp()');
+      await responder.revoke(name);
+    },
+    reload: async (overrides) => {
+      if (!running.reload) throw new HarnessError('ERR_MTLS_ADAPTER_START', `case ${def.id} reloads but ${adapter.name} has no reload()`, "declare 'crl-reload' only with a reload function");
+      // A mode change a server cannot make would pass for one it made: refused before anything is reloaded.
+      if (overrides.clientAuth !== undefined && !adapter.capabilities.includes('auth-reload')) {
+        throw new HarnessError('ERR_MTLS_ADAPTER_START', `case ${def.id} reloads the client-auth mode but ${adapter.name} does not declare 'auth-reload'`, "declare 'auth-reload' only when reload() applies change.clientAuth, or require it in the case");
+      }
+      setup = await resolveSetup(builtPki, serverDir, overrides, setup);
+      enter(run, `reloading server ${adapter.name}`);
+      if (overrides.clientAuth !== undefined) await running.reload(setup.tls, { clientAuth: setup.clientAuth });
+      else await running.reload(setup.tls);
+      enter(run, 'judging the case');
+    },
+    bundle: (file, names) => builtPki.bundle(file, names),
+    startPeer: async (overrides) => {
+      const peerSetup = await peerSetupFor(overrides);
+      const { starting, abandon } = startAdapter(run, peerSetup);
+      const peer = await within(starting, bounds.start, () => new HarnessError('ERR_MTLS_ADAPTER_START', `a second ${adapter.name} server did not start within ${bounds.start} ms (case ${def.id})`, 'check that two instances can run at once'))
+        .catch((error: unknown) => { abandon(); throw error; });
+      run.cleanups.push(() => within(peer.stop(), bounds.stop, () => new Error(`the second ${adapter.name} server did not stop within ${bounds.stop} ms`)));
+      return peer;
+    },
+    ...(upstream ? { upstream } : {}),
+    ...(adapter.forwarding ? { forwarding: adapter.forwarding } : {}),
+    defer: (cleanup) => { run.cleanups.push(cleanup); },
+    sampleResources: () => sampleServer(running),
+    tryStartPeer: async (overrides) => {
+      const peerSetup = await peerSetupFor(overrides);
+      enter(run, `starting a second ${adapter.name} server that may refuse to start`);
+      const { starting, abandon } = startAdapter(run, peerSetup);
+      // Whenever it starts, even after the bound, it is stopped with the case.
+      run.cleanups.push(async () => {
+        const late = await within(starting, run.grace, () => new Error('start never resolved')).catch(() => undefined);
+        if (late && typeof late.stop === 'function') await stopWithin(late, adapter.name, bounds.stop);
+      });
+      try {
+        const peer = await within(starting, bounds.start, () => new StartFailure(`a second ${adapter.name} server neither started nor failed within ${bounds.start} ms`));
+        enter(run, 'judging the case');
+        return { server: peer };
+      } catch (error) {
+        abandon();
+        enter(run, 'judging the case');
+        return { startError: isHarnessError(error) ? error.message : messageOf(error).split('\n')[0] ?? '', hung: error instanceof StartFailure };
+      }
+    },
+  };
+
+}
+
+/** Stage 4: what the server left behind — its settled log lines, and whether it died under a failed case (then no verdict). */
+async function observeCase(run: CaseRun, failure: string | undefined): Promise<Observed> {
+  const { server, checks, adapter } = run;
+  let logLines: string[] = [];
   try {
     // Lines a server writes just after its response (an access log, a pipe) are waited for, briefly.
-    if (server) logLines = await within(readSettledLogs(server, lastResponseAt), 2_000, () => new Error('logs() did not answer within 2000 ms'));
+    if (server) logLines = await within(readSettledLogs(server, run.lastResponseAt), LOG_READ_MS, () => new Error(`logs() did not answer within ${LOG_READ_MS} ms`));
   } catch (error) {
     failure ??= messageOf(error);
   }
@@ -679,19 +796,19 @@ export async function runCase(def: CaseDefinition, label: TlsLabel, opts: CaseRu
   if (server && !judgesSurvival && (failure !== undefined || checks.some((c) => !c.ok)) && !(await isListening(server.port))) {
     failure ??= `server ${adapter.name} stopped listening on 127.0.0.1:${server.port} during the case (it crashed or closed its listener); its observations are not a verdict`;
   }
-  const teardownError = await runTeardown(teardown);
-  if (teardownError !== undefined) failure ??= teardownError;
-  const result = judge(def, opts, base, checks, notes, failure, logLines, pki, Math.round(performance.now() - started));
-  // A shared PKI's openssl work is counted once, on the run that reports it.
-  if (shared && !shared.countOpenssl) result.openssl = { processes: 0, ms: 0 };
-  return result;
+  return { logLines, failure };
+}
+
+/** Stage 6: every cleanup in reverse order, each even after one failed; the first error's message. */
+function teardownCase(run: CaseRun): Promise<string | undefined> {
+  return runTeardown(run.cleanups);
 }
 
 /**
  * True when a server listens on 127.0.0.1:port: it accepts a connection and keeps it open for `holdMs`
  * (a dying process's backlog accepts in the kernel and then resets).
  */
-function isListening(port: number, holdMs = 250, connectMs = 1_000): Promise<boolean> {
+function isListening(port: number, holdMs = LISTENING_HOLD_MS, connectMs = LISTENING_CONNECT_MS): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     let timer = setTimeout(() => { done(true); }, connectMs);
@@ -796,6 +913,7 @@ async function controlProbe(def: CaseDefinition, ctx: CaseContext, pki: BuiltPki
 
 type ResultBase = Pick<CaseResult, 'id' | 'title' | 'family' | 'severity' | 'core' | 'about' | 'tls' | 'level' | 'expected' | 'startedAt'>;
 
+/** Stage 5: the verdict, from the checks, the case's level (--strict), the expectations file and any error that voids the run. */
 export function judge(def: CaseDefinition, opts: CaseRunOptions, base: ResultBase, checks: Check[], notes: CaseResult['notes'] & object,
   failure: string | undefined, logLines: string[], pki: BuiltPki | undefined, ms: number): CaseResult {
   const failed = checks.find((c) => !c.ok);

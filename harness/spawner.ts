@@ -12,6 +12,7 @@ import { execa } from 'execa';
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
+import { FORCE_KILL_MS } from './bounds.ts';
 
 /** What harness/openssl.ts reads of a finished command (a subset of execa's result). */
 export interface CommandResult {
@@ -35,9 +36,6 @@ export interface CommandOptions {
 
 /** The helper's process title: how process listings tell it from what an adapter left running. */
 export const SPAWNER_TITLE = 'mtls-conformance-spawner';
-
-/** Grace between SIGTERM and SIGKILL of a timed-out or cancelled command, as execa gives. */
-const FORCE_KILL_MS = 5_000;
 
 /**
  * The helper: newline-delimited JSON in (a command, or { kill: id }), one line out per finished command. It

@@ -133,7 +133,7 @@ export interface ServerAdapter {
   capabilities: readonly Capability[];
   /** With 'proxy': the header and format that carry the client identity to the upstream. */
   forwarding?: Forwarding;
-  /** Start a server for one case; `signal` aborts a start that is still under way (the run was interrupted or the start bound passed). */
+  /** Start a server for one case; `signal` aborts a start that is still under way (the start bound passed, the case timed out or the run was interrupted). */
   start(setup: ServerSetup, options?: StartOptions): Promise<RunningServer>;
 }
 

@@ -2,7 +2,8 @@
 // loopback port 0 behind the server under test. It serves the canary, records
 // every request it receives with its headers, and is stopped with the case.
 import http from 'node:http';
-import type { Socket } from 'node:net';
+import { UPSTREAM_HEADERS_MS, UPSTREAM_REQUEST_MS, UPSTREAM_WAIT_MS } from './bounds.ts';
+import { openListener } from './servers/listener.ts';
 
 /** One request as the upstream received it. */
 export interface UpstreamRequest {
@@ -47,8 +48,7 @@ export function headerValues(req: UpstreamRequest, name: string): string[] {
 export async function startUpstream(content: UpstreamContent): Promise<Upstream> {
   const started = performance.now();
   const received: UpstreamRequest[] = [];
-  const sockets = new Set<Socket>();
-  const server = http.createServer({ headersTimeout: 5_000, requestTimeout: 10_000 }, (req, res) => {
+  const server = http.createServer({ headersTimeout: UPSTREAM_HEADERS_MS, requestTimeout: UPSTREAM_REQUEST_MS }, (req, res) => {
     const pairs: [string, string][] = [];
     for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) pairs.push([req.rawHeaders[i] ?? '', req.rawHeaders[i + 1] ?? '']);
     if (received.length < MAX_REQUESTS) received.push({ method: req.method ?? '', url: req.url ?? '', rawHeaders: pairs, at: Math.round(performance.now() - started) });
@@ -61,22 +61,13 @@ export async function startUpstream(content: UpstreamContent): Promise<Upstream>
     res.writeHead(body ? 200 : 404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(text);
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => { server.off('error', reject); resolve(); });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  let stopped: Promise<void> | undefined;
+  const listener = openListener(server);
+  const port = await listener.listen('127.0.0.1', 0);
   return {
     host: '127.0.0.1',
     port,
     requests: () => received.map((r) => ({ ...r, rawHeaders: [...r.rawHeaders] })),
-    waitFor: async (match, timeoutMs = 5_000) => {
+    waitFor: async (match, timeoutMs = UPSTREAM_WAIT_MS) => {
       const deadline = Date.now() + timeoutMs;
       let delay = 5;
       for (;;) {
@@ -87,12 +78,6 @@ export async function startUpstream(content: UpstreamContent): Promise<Upstream>
         delay = Math.min(delay * 2, 100);
       }
     },
-    stop: () => {
-      stopped ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
-      return stopped;
-    },
+    stop: () => listener.close(),
   };
 }

@@ -4,17 +4,13 @@
 // run in the foreground, restarted by SIGHUP and confirmed from its log.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { HarnessError, isHarnessError, messageOf } from '../errors.ts';
-import type { Capability, RunningServer, ServerAdapter, ServerSetup } from '../types.ts';
-import {
-  checkToken, findExecutable, lostPort, NotReady, pollUntil, quoteConfig, readLines,
-  spawnGroup, startOnFreePort, waitUntilListening, type ManagedProcess,
-} from './process.ts';
+import { HarnessError, messageOf } from '../errors.ts';
+import type { Capability, RunningServer, ServerAdapter, ServerSetup, StartOptions } from '../types.ts';
+import { checkToken, findExecutable, quoteConfig, readLines } from './process.ts';
+import { fileLogs, launchServer, reloadBySignal, stopGroup } from './launch.ts';
 import { APACHE_FORWARDING, apacheDeployModules, apacheOptionalServe, apacheProxyHeaders, apacheServe, apacheVhosts } from './apache-deploy.ts';
+import { READY_TIMEOUT_MS as READY_MS, RELOAD_TIMEOUT_MS as RELOAD_MS, STOP_GRACE_MS } from '../bounds.ts';
 
-const READY_MS = 10_000;
-const RELOAD_MS = 5_000;
-const STOP_GRACE_MS = 3_000;
 const MODULES_DIR = process.env.MTLS_CONFORMANCE_APACHE_MODULES ?? '/usr/lib/apache2/modules';
 
 const TOKEN = /^[A-Za-z0-9._~-]+$/;
@@ -118,7 +114,7 @@ export function apacheConfig(setup: ServerSetup, port: number, tls: ServerSetup[
 }
 
 /** Starts Apache for one case. */
-export async function startApache(setup: ServerSetup): Promise<RunningServer> {
+export async function startApache(setup: ServerSetup, options: StartOptions = {}): Promise<RunningServer> {
   const binary = await findApache();
   const dir = setup.dir;
   await mkdir(path.join(dir, 'run'), { recursive: true });
@@ -130,46 +126,34 @@ export async function startApache(setup: ServerSetup): Promise<RunningServer> {
   let live: ServerSetup = setup;
   const generations = async (): Promise<number> => (await readLines(errorLog)).filter((l) => l.includes(RESUMING)).length;
 
-  const launch = async (port: number): Promise<{ proc: ManagedProcess; port: number }> => {
-    await writeFile(confFile, apacheConfig(setup, port, current));
-    const proc = await spawnGroup([binary, '-DFOREGROUND', '-d', dir, '-f', confFile], { cwd: dir });
-    try {
-      // The pid file is written after the listeners are bound: a connect to a port Apache has not bound does not count.
-      await waitUntilListening(proc, setup.host, port, READY_MS, async () => (await readLines(path.join(dir, 'apache2.pid'))).length > 0);
-      return { proc, port };
-    } catch (error) {
-      await proc.stop('SIGKILL', 0);
-      if (isHarnessError(error) && error.code === 'ERR_MTLS_INTERRUPTED') throw error;
-      const tail = [...proc.lines(), ...await readLines(errorLog)].slice(-5);
-      throw Object.assign(new HarnessError('ERR_MTLS_ADAPTER_START', `apache2 did not start: ${messageOf(error)}${tail.length ? ` — last log lines: ${tail.join(' | ')}` : ''}`, `check ${confFile}`),
-        { portLost: error instanceof NotReady && error.exitedEarly && lostPort(tail) });
-    }
-  };
-  const { proc, port } = await startOnFreePort(setup.host, launch, (e) => (e as { portLost?: boolean }).portLost === true);
+  const { proc, port } = await launchServer({
+    host: setup.host, cwd: dir, readyMs: READY_MS, signal: options.signal,
+    argv: async (p) => {
+      await writeFile(confFile, apacheConfig(setup, p, current));
+      return [binary, '-DFOREGROUND', '-d', dir, '-f', confFile];
+    },
+    // The pid file is written after the listeners are bound: a connect to a port Apache has not bound does not count.
+    ready: async () => (await readLines(path.join(dir, 'apache2.pid'))).length > 0,
+    tail: async (p) => [...p.lines(), ...await readLines(errorLog)].slice(-5),
+    failure: (error, tail) => new HarnessError('ERR_MTLS_ADAPTER_START', `apache2 did not start: ${messageOf(error)}${tail.length ? ` — last log lines: ${tail.join(' | ')}` : ''}`, `check ${confFile}`),
+  });
 
   return {
     port,
     pid: proc.pid,
-    logs: async () => [
-      // Error log first: its start-up lines come before any request, and a report's excerpt keeps the last lines.
-      ...(await readLines(errorLog)).map((l) => `error: ${l}`),
-      ...(await readLines(accessLog)).map((l) => `access: ${l}`),
-      ...proc.lines().map((l) => `stderr: ${l}`),
-    ],
+    logs: fileLogs(proc, errorLog, accessLog),
     reload: async (tls, change) => {
       current = { ...current, ...tls };
       if (change?.clientAuth !== undefined) live = { ...live, clientAuth: change.clientAuth };
       await writeFile(confFile, apacheConfig(live, port, current));
       const before = await generations();
       // SIGHUP: the parent stops its children, re-reads the config (CA, CRL) and logs a new generation.
-      process.kill(proc.pid, 'SIGHUP');
-      const confirmed = await pollUntil(async () => proc.exitStatus() !== undefined || await generations() > before, RELOAD_MS);
-      if (proc.exitStatus() !== undefined || !confirmed) {
+      await reloadBySignal(proc, 'SIGHUP', async () => await generations() > before, RELOAD_MS, async () => {
         const tail = (await readLines(errorLog)).slice(-3).join(' | ');
-        throw new HarnessError('ERR_MTLS_ADAPTER_START', `apache2 did not confirm the restart within ${RELOAD_MS} ms: ${tail}`, `check ${confFile}`);
-      }
+        return new HarnessError('ERR_MTLS_ADAPTER_START', `apache2 did not confirm the restart within ${RELOAD_MS} ms: ${tail}`, `check ${confFile}`);
+      });
     },
-    stop: () => proc.stop('SIGTERM', STOP_GRACE_MS),
+    stop: stopGroup(proc, STOP_GRACE_MS),
   };
 }
 

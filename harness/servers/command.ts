@@ -7,9 +7,11 @@
 import { copyFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import path from 'node:path';
-import { HarnessError, isHarnessError, messageOf } from '../errors.ts';
+import { HarnessError, messageOf } from '../errors.ts';
 import { CAPABILITIES, type Capability, type RunningServer, type ServerAdapter, type ServerSetup, type StartOptions } from '../types.ts';
-import { isAlive, lostPort, NotReady, spawnGroup, startOnFreePort, waitUntilListening } from './process.ts';
+import { isAlive, NotReady, waitUntilListening } from './process.ts';
+import { launchServer, stopGroup } from './launch.ts';
+import { STOP_GRACE_MS } from '../bounds.ts';
 
 /** The placeholders a command line may use. */
 export const PLACEHOLDERS = ['host', 'port', 'dir', 'cert', 'key', 'ca', 'crl', 'canary', 'public_canary', 'protected_path', 'public_path', 'client_auth', 'allowed_clients', 'ocsp_url'] as const;
@@ -122,54 +124,50 @@ export function commandAdapter(opts: CommandOptions): ServerAdapter {
     throw usage('--capabilities crl-reload needs --reload-signal', 'name the signal that makes the server re-read its CA and CRL files, e.g. --reload-signal HUP');
   }
   const start = async (setup: ServerSetup, options: StartOptions = {}): Promise<RunningServer> => {
-    const launch = async (port: number): Promise<RunningServer> => {
-      const values = placeholderValues(setup, port);
-      const argv = words.map((w) => fillPlaceholders(w, values));
+    const { proc, port, argv } = await launchServer({
+      host: setup.host, readyMs: opts.readyTimeoutMs, signal: options.signal,
       // FIFOs as stdout and stderr: a program may open /dev/stdout or /dev/stderr by path (a container-style error log).
-      const proc = await spawnGroup(argv, { stdioDir: setup.dir });
-      try {
-        await waitUntilListening(proc, setup.host, port, opts.readyTimeoutMs, undefined, options.signal);
-      } catch (error) {
-        await proc.stop('SIGKILL', 0);
-        if (isHarnessError(error) && error.code === 'ERR_MTLS_INTERRUPTED') throw error;
-        const tail = proc.lines().slice(-5);
+      stdioDir: setup.dir,
+      argv: (p) => {
+        const values = placeholderValues(setup, p);
+        return Promise.resolve(words.map((w) => fillPlaceholders(w, values)));
+      },
+      failure: (error, tail, argv, p) => {
         const problem = error instanceof NotReady ? error.message : messageOf(error);
         // Advice that fits: a program that exited needs fixing, not more time; one that never listened may need either.
         const hint = error instanceof NotReady && error.exitedEarly
-          ? `run the command by hand to see why it exits, and make it listen on {host}:{port} (here ${setup.host}:${port})`
-          : `it must listen on {host}:{port} (here ${setup.host}:${port}); check the address it binds, or raise --ready-timeout (now ${opts.readyTimeoutMs} ms) if it is slow to start`;
-        throw Object.assign(new HarnessError('ERR_MTLS_ADAPTER_START', `--server-cmd ${argv[0] ?? ''}: ${problem}${tail.length > 0 ? `; its last output: ${tail.join(' | ')}` : '; it printed nothing'}`, hint),
-          { portLost: error instanceof NotReady && error.exitedEarly && lostPort(tail) });
-      }
-      const given = { ...setup.tls };
-      return {
-        port,
-        pid: proc.pid,
-        logs: () => Promise.resolve(proc.lines()),
-        ...(opts.reloadSignal === undefined ? {} : {
-          reload: async (tls: Partial<ServerSetup['tls']>) => {
-            // The program was given paths once: new content goes over those same files.
-            for (const k of ['clientCa', 'crl', 'cert', 'key'] as const) {
-              const from = tls[k];
-              const to = given[k];
-              if (from === undefined || from === to) continue;
-              if (to === undefined) throw new HarnessError('ERR_MTLS_ADAPTER_START', `--server-cmd was started without {${k === 'clientCa' ? 'ca' : k}} and cannot be reloaded with one`, 'this case needs a server started with a CRL');
-              await copyFile(from, to);
-            }
-            if (!isAlive(proc.pid)) throw new HarnessError('ERR_MTLS_ADAPTER_START', `--server-cmd ${argv[0] ?? ''} is no longer running (${proc.exitStatus() ?? 'gone'})`, 'check its output in the report');
-            process.kill(proc.pid, opts.reloadSignal);
-            // An arbitrary program does not say when it has re-read its files; it must at least survive the signal and keep listening.
-            try {
-              await waitUntilListening(proc, setup.host, port, opts.readyTimeoutMs);
-            } catch (error) {
-              throw new HarnessError('ERR_MTLS_ADAPTER_START', `--server-cmd ${argv[0] ?? ''} after ${opts.reloadSignal ?? ''}: ${messageOf(error)}; its last output: ${proc.lines().slice(-3).join(' | ')}`, 'check that the program handles --reload-signal');
-            }
-          },
-        }),
-        stop: () => proc.stop('SIGTERM', opts.stopGraceMs ?? 3_000),
-      };
+          ? `run the command by hand to see why it exits, and make it listen on {host}:{port} (here ${setup.host}:${p})`
+          : `it must listen on {host}:{port} (here ${setup.host}:${p}); check the address it binds, or raise --ready-timeout (now ${opts.readyTimeoutMs} ms) if it is slow to start`;
+        return new HarnessError('ERR_MTLS_ADAPTER_START', `--server-cmd ${argv[0] ?? ''}: ${problem}${tail.length > 0 ? `; its last output: ${tail.join(' | ')}` : '; it printed nothing'}`, hint);
+      },
+    });
+    const given = { ...setup.tls };
+    return {
+      port,
+      pid: proc.pid,
+      logs: () => Promise.resolve(proc.lines()),
+      ...(opts.reloadSignal === undefined ? {} : {
+        reload: async (tls: Partial<ServerSetup['tls']>) => {
+          // The program was given paths once: new content goes over those same files.
+          for (const k of ['clientCa', 'crl', 'cert', 'key'] as const) {
+            const from = tls[k];
+            const to = given[k];
+            if (from === undefined || from === to) continue;
+            if (to === undefined) throw new HarnessError('ERR_MTLS_ADAPTER_START', `--server-cmd was started without {${k === 'clientCa' ? 'ca' : k}} and cannot be reloaded with one`, 'this case needs a server started with a CRL');
+            await copyFile(from, to);
+          }
+          if (!isAlive(proc.pid)) throw new HarnessError('ERR_MTLS_ADAPTER_START', `--server-cmd ${argv[0] ?? ''} is no longer running (${proc.exitStatus() ?? 'gone'})`, 'check its output in the report');
+          process.kill(proc.pid, opts.reloadSignal);
+          // An arbitrary program does not say when it has re-read its files; it must at least survive the signal and keep listening.
+          try {
+            await waitUntilListening(proc, setup.host, port, opts.readyTimeoutMs);
+          } catch (error) {
+            throw new HarnessError('ERR_MTLS_ADAPTER_START', `--server-cmd ${argv[0] ?? ''} after ${opts.reloadSignal ?? ''}: ${messageOf(error)}; its last output: ${proc.lines().slice(-3).join(' | ')}`, 'check that the program handles --reload-signal');
+          }
+        },
+      }),
+      stop: stopGroup(proc, opts.stopGraceMs ?? STOP_GRACE_MS),
     };
-    return startOnFreePort(setup.host, launch, (e) => (e as { portLost?: boolean }).portLost === true);
   };
   return { name: commandName(words[0] ?? ''), capabilities: [...opts.capabilities], start };
 }

@@ -5,11 +5,11 @@
 // protected prefix (its /admin). No CRL, no allow-list, no proxy, virtual hosts
 // or optional mode: the seed has none, so those cases are not applicable.
 import https from 'node:https';
-import type { Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { readFile } from 'node:fs/promises';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Capability, RunningServer, ServerAdapter, ServerSetup } from '../types.ts';
+import { openListener } from './listener.ts';
 
 /** Starts the Express seed for one case. */
 export async function startExpressAuthz(setup: ServerSetup): Promise<RunningServer> {
@@ -61,29 +61,13 @@ export async function startExpressAuthz(setup: ServerSetup): Promise<RunningServ
 
 /** Listens on the setup's port and returns the RunningServer; stop destroys open sockets. */
 export async function listen(server: https.Server, setup: ServerSetup, logs: () => string[]): Promise<RunningServer> {
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(setup.port, setup.host, () => { server.off('error', reject); resolve(); });
-  });
-  const address = server.address();
-  let stopped: Promise<void> | undefined;
+  const listener = openListener(server);
   return {
-    port: typeof address === 'object' && address !== null ? address.port : setup.port,
+    port: await listener.listen(setup.host, setup.port),
     // In-process: the suite's own process serves.
     pid: process.pid,
     logs: () => Promise.resolve(logs()),
-    stop: () => {
-      stopped ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
-      return stopped;
-    },
+    stop: () => listener.close(),
   };
 }
 

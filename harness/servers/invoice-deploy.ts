@@ -6,6 +6,8 @@ import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerRespon
 import net from 'node:net';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import type { Forwarding, ServerSetup } from '../types.ts';
+import { openListener } from './listener.ts';
+import { PROXY_REQUEST_MS } from '../bounds.ts';
 
 /** The deployment measures of the invoice server; see DEPLOY_SECURE for the reference values. */
 export interface DeployOptions {
@@ -80,7 +82,7 @@ export function sendUpstream(req: IncomingMessage, socket: TLSSocket, upstream: 
   return new Promise((resolve) => {
     let out: http.ClientRequest;
     try {
-      out = http.request({ host: upstream.host, port: upstream.port, method: req.method ?? 'GET', path: req.url ?? '/', headers: upstreamHeaders(req.headers, socket, opts, identity), timeout: 5_000 });
+      out = http.request({ host: upstream.host, port: upstream.port, method: req.method ?? 'GET', path: req.url ?? '/', headers: upstreamHeaders(req.headers, socket, opts, identity), timeout: PROXY_REQUEST_MS });
     } catch (error) {
       // Node refuses header values with CR or LF: a raw CN carrying them never leaves the proxy.
       resolve(error instanceof Error ? error : new Error(String(error)));
@@ -192,9 +194,7 @@ export function sniFromFirstRecord(data: Buffer): string | null {
 
 /** A router in front of the server that reads the SNI from the first record (the broken first-record variant); returns its port and a stop. */
 export async function startFirstRecordRouter(host: string, port: number, backendPort: number, routed: Map<number, string | null>): Promise<{ port: number; stop: () => Promise<void> }> {
-  const sockets = new Set<net.Socket>();
   const front = net.createServer((client) => {
-    sockets.add(client);
     client.on('error', () => undefined);
     client.once('data', (first: Buffer) => {
       // Nothing more is read until the backend is connected and piped.
@@ -207,24 +207,14 @@ export async function startFirstRecordRouter(host: string, port: number, backend
         client.pipe(backend);
         backend.pipe(client);
       });
-      sockets.add(backend);
       backend.on('error', () => undefined);
-      backend.once('close', () => { sockets.delete(backend); client.destroy(); routed.delete(key); });
-      client.once('close', () => { sockets.delete(client); backend.destroy(); });
+      // Each end goes with the other: closing the router's connections closes every backend connection too.
+      backend.once('close', () => { client.destroy(); routed.delete(key); });
+      client.once('close', () => { backend.destroy(); });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    front.once('error', reject);
-    front.listen(port, host, () => { front.off('error', reject); resolve(); });
-  });
-  const address = front.address();
-  return {
-    port: typeof address === 'object' && address ? address.port : port,
-    stop: () => new Promise<void>((resolve) => {
-      front.close(() => resolve());
-      for (const s of sockets) s.destroy();
-    }),
-  };
+  const listener = openListener(front);
+  return { port: await listener.listen(host, port), stop: () => listener.close() };
 }
 
 /** Optional mode: whether this connection gets the anonymous response. */

@@ -19,6 +19,7 @@ import {
 import { ocspGate, SECURE_OCSP, type OcspCheckOptions } from './ocsp-check.ts';
 import { isSanRule, matchSanRules, SECURE_SAN, type SanIdentityOptions } from './san-identity.ts';
 import { applyTrustMaterial, type TrustMaterialPolicy } from './trust-check.ts';
+import { openListener } from './listener.ts';
 
 /** The hardening measures of the invoice server; all on by default (deployment measures: see DeployOptions). */
 export interface InvoiceOptions extends DeployOptions {
@@ -409,11 +410,7 @@ export async function startInvoiceServer(given: ServerSetup, options: InvoiceOpt
     : https.createServer(serverOptions, served);
   if (opts.maxConnections !== null) server.maxConnections = opts.maxConnections;
   if (!opts.isolateTicketKeys) server.setTicketKeys(SHARED_TICKET_KEYS);
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
+  const listener = openListener(server);
   server.on('secureConnection', (socket: TLSSocket) => {
     if (opts.refuseRenegotiation) socket.disableRenegotiation();
     else if (!opts.limitRenegotiation) {
@@ -436,15 +433,10 @@ export async function startInvoiceServer(given: ServerSetup, options: InvoiceOpt
       crashed = true;
       log(`crashed on ${code}`);
       server.close();
-      for (const s of sockets) s.destroy();
+      for (const s of listener.sockets) s.destroy();
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(setup.port, setup.host, () => { server.off('error', reject); resolve(); });
-  });
-  const address = server.address();
-  let port = typeof address === 'object' && address ? address.port : setup.port;
+  let port = await listener.listen(setup.host, setup.port);
   // The broken first-record variant puts a router that reads the SNI off the first record in front.
   let router: { port: number; stop: () => Promise<void> } | undefined;
   if (setup.vhosts && !opts.sniFromHandshake) {
@@ -472,13 +464,11 @@ export async function startInvoiceServer(given: ServerSetup, options: InvoiceOpt
       log(`reloaded CA and CRL${change?.clientAuth !== undefined ? `, client authentication ${clientAuth}` : ''}`);
     },
     stop: () => {
-      stopped ??= new Promise<void>((resolve) => {
+      stopped ??= (() => {
         void router?.stop();
         for (const fd of refusalHandles.splice(0)) closeSync(fd);
-        if (!server.listening) return resolve();
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
+        return listener.close();
+      })();
       return stopped;
     },
   };

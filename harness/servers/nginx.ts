@@ -3,18 +3,12 @@
 // there, reloaded by SIGHUP and confirmed by the old workers leaving.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { HarnessError, isHarnessError, messageOf } from '../errors.ts';
-import type { Capability, RunningServer, ServerAdapter, ServerSetup } from '../types.ts';
-import {
-  checkToken, childPids, findExecutable, isAlive, lostPort, NotReady, pollUntil, quoteConfig, readLines,
-  spawnGroup, startOnFreePort, waitUntilListening, type ManagedProcess,
-} from './process.ts';
+import { HarnessError, messageOf } from '../errors.ts';
+import type { Capability, RunningServer, ServerAdapter, ServerSetup, StartOptions } from '../types.ts';
+import { checkToken, childPids, findExecutable, isAlive, quoteConfig, readLines } from './process.ts';
+import { fileLogs, launchServer, reloadBySignal, stopGroup } from './launch.ts';
 import { NGINX_FORWARDING, nginxOptionalBranch, nginxProxyHeaders, nginxServe, nginxVhostServers } from './nginx-deploy.ts';
-
-/** How long nginx gets to listen, to reload, and to stop before SIGKILL. */
-const READY_MS = 10_000;
-const RELOAD_MS = 5_000;
-const STOP_GRACE_MS = 3_000;
+import { READY_TIMEOUT_MS as READY_MS, RELOAD_TIMEOUT_MS as RELOAD_MS, STOP_GRACE_MS } from '../bounds.ts';
 
 /** Tokens and paths written into the config verbatim. */
 const TOKEN = /^[A-Za-z0-9._~-]+$/;
@@ -112,7 +106,7 @@ export function nginxConfig(setup: ServerSetup, port: number, tls: ServerSetup['
 }
 
 /** Starts nginx for one case. */
-export async function startNginx(setup: ServerSetup): Promise<RunningServer> {
+export async function startNginx(setup: ServerSetup, options: StartOptions = {}): Promise<RunningServer> {
   const binary = await findNginx();
   const dir = setup.dir;
   await mkdir(path.join(dir, 'temp'), { recursive: true });
@@ -123,54 +117,40 @@ export async function startNginx(setup: ServerSetup): Promise<RunningServer> {
   // The setup in force: reload() may change its client-auth mode.
   let live: ServerSetup = setup;
 
-  const launch = async (port: number): Promise<{ proc: ManagedProcess; port: number }> => {
-    await writeFile(confFile, nginxConfig(setup, port, current));
-    const proc = await spawnGroup([binary, '-p', dir + path.sep, '-e', errorLog, '-c', confFile], { cwd: dir });
-    try {
-      // nginx writes its pid file only after binding: a connect to a port it has not bound does not count.
-      await waitUntilListening(proc, setup.host, port, READY_MS, async () => (await readLines(path.join(dir, 'nginx.pid'))).length > 0);
-      return { proc, port };
-    } catch (error) {
-      await proc.stop('SIGKILL', 0);
-      if (isHarnessError(error) && error.code === 'ERR_MTLS_INTERRUPTED') throw error;
-      const tail = [...proc.lines(), ...await readLines(errorLog)].slice(-5);
-      throw Object.assign(new HarnessError('ERR_MTLS_ADAPTER_START', `nginx did not start: ${messageOf(error)}${tail.length ? ` — last log lines: ${tail.join(' | ')}` : ''}`, `check ${confFile}`),
-        { portLost: error instanceof NotReady && error.exitedEarly && lostPort(tail) });
-    }
-  };
-  const { proc, port } = await startOnFreePort(setup.host, launch, (e) => (e as { portLost?: boolean }).portLost === true);
+  const { proc, port } = await launchServer({
+    host: setup.host, cwd: dir, readyMs: READY_MS, signal: options.signal,
+    argv: async (p) => {
+      await writeFile(confFile, nginxConfig(setup, p, current));
+      return [binary, '-p', dir + path.sep, '-e', errorLog, '-c', confFile];
+    },
+    // nginx writes its pid file only after binding: a connect to a port it has not bound does not count.
+    ready: async () => (await readLines(path.join(dir, 'nginx.pid'))).length > 0,
+    tail: async (p) => [...p.lines(), ...await readLines(errorLog)].slice(-5),
+    failure: (error, tail) => new HarnessError('ERR_MTLS_ADAPTER_START', `nginx did not start: ${messageOf(error)}${tail.length ? ` — last log lines: ${tail.join(' | ')}` : ''}`, `check ${confFile}`),
+  });
 
-  const logs = async (): Promise<string[]> => [
-    // Error log first: its start-up lines come before any request, and a report's excerpt keeps the last lines.
-    ...(await readLines(errorLog)).map((l) => `error: ${l}`),
-    ...(await readLines(accessLog)).map((l) => `access: ${l}`),
-    ...proc.lines().map((l) => `stderr: ${l}`),
-  ];
   return {
     port,
     pid: proc.pid,
-    logs,
+    logs: fileLogs(proc, errorLog, accessLog),
     reload: async (tls, change) => {
       current = { ...current, ...tls };
       if (change?.clientAuth !== undefined) live = { ...live, clientAuth: change.clientAuth };
       await writeFile(confFile, nginxConfig(live, port, current));
       const before = await childPids(proc.pid);
       if (!isAlive(proc.pid) || before.length === 0) throw new HarnessError('ERR_MTLS_ADAPTER_START', 'nginx has no running workers to reload', `see ${errorLog}`);
-      process.kill(proc.pid, 'SIGHUP');
       // Confirmed when every old worker has stopped accepting (logged its graceful shutdown, or gone) and a new one runs.
-      const confirmed = await pollUntil(async () => {
-        if (proc.exitStatus() !== undefined) return true;
+      await reloadBySignal(proc, 'SIGHUP', async () => {
         const log = await readLines(errorLog);
         const now = await childPids(proc.pid);
         const oldDone = before.every((pid) => !isAlive(pid) || log.some((l) => l.includes(` ${pid}#`) && l.includes('gracefully shutting down')));
         return oldDone && now.some((pid) => !before.includes(pid));
-      }, RELOAD_MS);
-      if (proc.exitStatus() !== undefined || !confirmed) {
+      }, RELOAD_MS, async () => {
         const tail = (await readLines(errorLog)).slice(-3).join(' | ');
-        throw new HarnessError('ERR_MTLS_ADAPTER_START', `nginx did not confirm the reload within ${RELOAD_MS} ms: ${tail}`, `check ${confFile}`);
-      }
+        return new HarnessError('ERR_MTLS_ADAPTER_START', `nginx did not confirm the reload within ${RELOAD_MS} ms: ${tail}`, `check ${confFile}`);
+      });
     },
-    stop: () => proc.stop('SIGTERM', STOP_GRACE_MS),
+    stop: stopGroup(proc, STOP_GRACE_MS),
   };
 }
 

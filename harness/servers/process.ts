@@ -9,6 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { HarnessError } from '../errors.ts';
 import { openStdioFifos } from './stdio-fifos.ts';
+import { GROUP_KILL_WAIT_MS, GROUP_STOP_GRACE_MS } from '../bounds.ts';
 
 /** Lines kept per process; older output is dropped so a chatty server cannot exhaust memory. */
 const MAX_LINES = 20_000;
@@ -98,12 +99,12 @@ export async function spawnGroup(argv: readonly string[], opts: { cwd?: string; 
         lines: () => [...lines],
         exitStatus: () => status,
         exited,
-        stop: (signal = 'SIGTERM', graceMs = 5_000) => {
+        stop: (signal = 'SIGTERM', graceMs = GROUP_STOP_GRACE_MS) => {
           stopping ??= (async () => {
             if (status === undefined) {
               killGroup(pid, signal);
               if (!(await settlesWithin(exited, graceMs))) killGroup(pid, 'SIGKILL');
-              await settlesWithin(exited, 5_000);
+              await settlesWithin(exited, GROUP_KILL_WAIT_MS);
             }
             // Children that outlived the leader (a shell's background job, a worker) go too.
             killGroup(pid, 'SIGKILL');
@@ -151,13 +152,6 @@ function tryConnect(host: string, port: number, timeoutMs: number): Promise<bool
   });
 }
 
-let interrupted = false;
-
-/** Makes pending readiness waits give up at once (the run was interrupted), or re-arms them. */
-export function interruptStarts(value = true): void {
-  interrupted = value;
-}
-
 /** Why a server process did not become ready. */
 export class NotReady extends Error {
   /** True when the process exited before listening. */
@@ -176,8 +170,7 @@ export async function waitUntilListening(proc: ManagedProcess, host: string, por
   const deadline = Date.now() + timeoutMs;
   let delay = 5;
   for (;;) {
-    if (interrupted) throw new HarnessError('ERR_MTLS_INTERRUPTED', 'the run was interrupted while a server was starting', 'run it again');
-    // The suite abandoned this start (its bound passed, the case stopped): give up now rather than at the ready timeout.
+    // The suite abandoned this start (its bound passed, the case or the run stopped): give up now rather than at the ready timeout.
     if (signal?.aborted === true) throw new NotReady('the suite abandoned the start', false);
     const status = proc.exitStatus();
     if (status !== undefined) throw new NotReady(`it exited (${status}) before listening on ${host}:${port}`, true);

@@ -7,6 +7,7 @@ import { closeSync, constants, openSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { HarnessError } from '../errors.ts';
+import { MKFIFO_TIMEOUT_MS } from '../bounds.ts';
 
 /** A FIFO's two ends: `write` goes to the child as its stdout or stderr, `read` is the harness's end. */
 export interface FifoPipe {
@@ -19,7 +20,7 @@ export interface FifoPipe {
 /** Creates FIFOs in `dir` with the `mkfifo` program (Node has no mkfifo call), bounded. */
 function mkfifo(files: readonly string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile('mkfifo', ['-m', '600', ...files], { timeout: 5_000 }, (error, _stdout, stderr) => {
+    execFile('mkfifo', ['-m', '600', ...files], { timeout: MKFIFO_TIMEOUT_MS }, (error, _stdout, stderr) => {
       if (error) reject(new HarnessError('ERR_MTLS_ADAPTER_START', `cannot create the output pipes of the server in ${path.dirname(files[0] ?? '')}: ${stderr.trim() || error.message}`, 'the suite needs the mkfifo program (coreutils) and a writable server directory'));
       else resolve();
     });

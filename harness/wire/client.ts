@@ -23,6 +23,7 @@ import {
 } from './messages.ts';
 import { CONTENT, handshakeMessage, RecordError, RecordLayer, RecordTransport, Tls12Cipher, Tls13Cipher, TransportEnded, type RecordEvent } from './record.ts';
 import { chainProblem, describeName, pemCertificates } from './x509.ts';
+import { PROBE_TIMEOUT_MS } from '../bounds.ts';
 
 /** How the client departs from a correct client-authentication step. */
 export type Deviation =
@@ -123,7 +124,6 @@ export interface WireResult {
   ms: number;
 }
 
-const DEFAULT_TIMEOUT_MS = 5_000;
 const MAX_BODY = 1 << 20;
 
 /** Raised to end the state machine when the server sent an alert. */
@@ -146,7 +146,7 @@ interface Session {
 /** Connects, handshakes, sends the request and reads the response; never throws. */
 export async function wireConnect(opts: WireOptions): Promise<WireResult> {
   const started = performance.now();
-  const deadline = started + (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const deadline = started + (opts.timeoutMs ?? PROBE_TIMEOUT_MS);
   const result: WireResult = {
     tls: opts.tls, handshakeCompleted: false, certificateRequests: [], deviation: { name: opts.deviation ?? 'none', applied: false },
     certificateSent: false, requestSent: false, trace: [], ms: 0,
