@@ -289,7 +289,7 @@ async function within<T>(promise: Promise<T>, ms: number, what: () => Error, sig
 
 class CaseTimeout extends Error {}
 
-/** The two names of a vhost server (DESIGN.md §7). */
+/** The two names of a vhost server (docs/contract.md, the `vhosts` capability). */
 export const VHOSTS = { protected: 'protected.localhost', public: 'public.localhost' } as const;
 
 /** The declared PKI of a case, with the company root and server leaf every case gets. */

@@ -7,11 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { CATALOGUE } from '../spec/index.ts';
 import { resolveAdapter } from '../harness/adapters.ts';
 import { isHarnessError, messageOf } from '../harness/errors.ts';
-import { loadExpectations, staleEntries } from '../harness/expectations.ts';
-import { summarize, type ServerReport } from '../harness/results.ts';
+import { loadExpectations } from '../harness/expectations.ts';
+import type { ServerReport } from '../harness/results.ts';
 import { packDocsData, renderDocs } from '../harness/report-docs.ts';
 import { stabilizeReport } from '../harness/report-stable.ts';
-import { runCases } from '../harness/runner.ts';
+import { checkServers } from '../harness/mocha/conformance.ts';
 import { BUILT_IN_NAMES } from '../harness/servers/index.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -22,11 +22,10 @@ export async function collectStableReports(names: readonly string[] = BUILT_IN_N
   for (const name of names) {
     const adapter = await resolveAdapter(name);
     const expectations = await loadExpectations(path.join(ROOT, 'expectations', `${name}.json`), true);
-    const cases = await runCases({ adapter, cases: CATALOGUE, expectations });
-    const report: ServerReport = {
-      server: adapter.name, capabilities: adapter.capabilities, summary: summarize(cases),
-      staleExpectations: staleEntries(expectations, CATALOGUE.map((c) => c.id)), cases,
-    };
+    // The CLI's path (mocha, the session layer); the docs keep only what is stable from run to run.
+    const [full] = await checkServers([{ adapter, expectations }], CATALOGUE);
+    if (!full) throw new Error(`no report for ${name}`);
+    const report: ServerReport = { server: full.server, capabilities: full.capabilities, summary: full.summary, staleExpectations: full.staleExpectations, cases: full.cases };
     reports.push(stabilizeReport(report, [ROOT]));
     process.stderr.write(`docs: ${name}: ${report.summary.passed} passed, ${report.summary.failed} failed, ${report.summary.skipped} skipped\n`);
   }

@@ -1,4 +1,4 @@
-// A wire-level result as the suite's Observation (DESIGN.md §4), so cases judge
+// A wire-level result as the suite's Observation (docs/contract.md, "Outcomes and verdicts"), so cases judge
 // it with expectServed / expectRefused like any probe; and a one-line summary.
 import type { Observation } from '../types.ts';
 import type { WireResult } from './client.ts';
