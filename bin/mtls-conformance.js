@@ -10,15 +10,15 @@ process.stdout.on('error', (error) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw error;
 });
-const fromSource = existsSync(fileURLToPath(new URL('../harness/cli.ts', import.meta.url)));
+const fromSource = existsSync(fileURLToPath(new URL('../harness/cli/main.ts', import.meta.url)));
 if (fromSource) {
   (await import('tsx/esm/api')).register();
   // A spec file that imports 'mtls-conformance' gets these sources, not the compiled dist/ (package.json "exports").
   const hook = 'export function resolve(s, c, next) { return next(s, { ...c, conditions: [...c.conditions, "mtls-conformance-source"] }); }';
   (await import('node:module')).register(`data:text/javascript,${encodeURIComponent(hook)}`);
 }
-const { main } = fromSource ? await import('../harness/cli.ts') : await import('../dist/harness/cli.js');
-const { reapDescendants } = fromSource ? await import('../harness/processes.ts') : await import('../dist/harness/processes.js');
+const { main } = fromSource ? await import('../harness/cli/main.ts') : await import('../dist/harness/cli/main.js');
+const { reapDescendants } = fromSource ? await import('../harness/run/processes.ts') : await import('../dist/harness/run/processes.js');
 const code = await main(process.argv.slice(2));
 // Nothing outlives a run: a server an adapter failed to stop (a start or stop that hung) ends here.
 try {

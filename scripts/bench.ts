@@ -10,11 +10,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import tmp from 'tmp-promise';
-import { opensslBinary } from '../harness/openssl.ts';
-import { listDescendants } from '../harness/processes.ts';
-import { NO_EXPECTATIONS } from '../harness/expectations.ts';
+import { opensslBinary } from '../harness/pki/openssl.ts';
+import { listDescendants } from '../harness/run/processes.ts';
+import { NO_EXPECTATIONS } from '../harness/run/expectations.ts';
 import { checkServers } from '../harness/mocha/conformance.ts';
-import type { CaseResult } from '../harness/results.ts';
+import type { CaseResult } from '../harness/run/results.ts';
 import invoice from '../harness/servers/invoice.ts';
 import { CATALOGUE } from '../spec/index.ts';
 

@@ -5,12 +5,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CATALOGUE } from '../spec/index.ts';
-import { resolveAdapter } from '../harness/adapters.ts';
+import { resolveAdapter } from '../harness/servers/resolve.ts';
 import { isHarnessError, messageOf } from '../harness/errors.ts';
-import { loadExpectations } from '../harness/expectations.ts';
-import type { ServerReport } from '../harness/results.ts';
-import { packDocsData, renderDocs } from '../harness/report-docs.ts';
-import { stabilizeReport } from '../harness/report-stable.ts';
+import { loadExpectations } from '../harness/run/expectations.ts';
+import type { ServerReport } from '../harness/run/results.ts';
+import { packDocsData, renderDocs } from '../harness/report/docs.ts';
+import { stabilizeReport } from '../harness/report/stable.ts';
 import { checkServers } from '../harness/mocha/conformance.ts';
 import { BUILT_IN_NAMES } from '../harness/servers/index.ts';
 

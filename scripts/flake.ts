@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isHarnessError } from '../harness/errors.ts';
-import { readReportFile } from '../harness/report-read.ts';
+import { readReportFile } from '../harness/report/read.ts';
 import { BUILT_IN_NAMES } from '../harness/servers/index.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

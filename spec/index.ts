@@ -1,5 +1,5 @@
 // The catalogue: every family's cases in report order.
-import type { CaseDefinition } from '../harness/case.ts';
+import type { CaseDefinition } from '../harness/run/case.ts';
 import algorithms from './algorithms.spec.ts';
 import authorization from './authorization.spec.ts';
 import handshake from './handshake.spec.ts';

@@ -2,8 +2,8 @@
 // every case, and each deliberately broken variant fails exactly its cases.
 import { expect } from 'chai';
 import { CATALOGUE } from '../spec/index.ts';
-import { runCases, type CaseResult } from '../harness/runner.ts';
-import { BROKEN_SERVERS } from '../harness/servers/broken.ts';
+import { runCases, type CaseResult } from '../harness/run/runner.ts';
+import { BROKEN_SERVERS } from './fixtures/broken/broken.ts';
 import invoice from '../harness/servers/invoice.ts';
 import { WIRE_BROKEN_SERVERS, WIRE_REFERENCE } from './fixtures/wire-server.ts';
 

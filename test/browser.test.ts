@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import tmp from 'tmp-promise';
 import { CATALOGUE } from '../spec/index.ts';
-import { anchorOf } from '../harness/report-document.ts';
+import { anchorOf } from '../harness/report/document.ts';
 import { BUILT_IN_NAMES } from '../harness/servers/index.ts';
 import { reportRun, type ReportRun } from './report-fixture.ts';
 

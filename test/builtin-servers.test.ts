@@ -8,7 +8,7 @@ import tmp from 'tmp-promise';
 import { findExecutable, childPids } from '../harness/servers/process.ts';
 import { BUILT_INS } from '../harness/servers/index.ts';
 import { dnPatternFor } from '../harness/servers/nginx.ts';
-import { runCases, type CaseResult } from '../harness/runner.ts';
+import { runCases, type CaseResult } from '../harness/run/runner.ts';
 import { CATALOGUE } from '../spec/index.ts';
 import { ALLOWLIST_CASE, PER_PATH_CASE, RELOAD_CASE, runCli } from './adapters-helpers.ts';
 

@@ -3,10 +3,10 @@
 // the RFCs with, declares its PKI without a contradiction and has a broken
 // server that must fail it.
 import { expect } from 'chai';
-import { FAMILIES, familyRank } from '../harness/case.ts';
-import { ALERTS } from '../harness/probe.ts';
-import { declarePki } from '../harness/runner.ts';
-import { BROKEN_SERVERS } from '../harness/servers/broken.ts';
+import { FAMILIES, familyRank } from '../harness/run/case.ts';
+import { ALERTS } from '../harness/probe/probe.ts';
+import { declarePki } from '../harness/run/runner.ts';
+import { BROKEN_SERVERS } from './fixtures/broken/broken.ts';
 import { CATALOGUE } from '../spec/index.ts';
 import { WIRE_BROKEN_SERVERS } from './fixtures/wire-server.ts';
 

@@ -1,6 +1,6 @@
 // Helpers behind the identity and authorization cases: log-line judgement and path canonicalisation.
 import { expect } from 'chai';
-import { namesToken, physicalLines, recordsAcceptance } from '../harness/logs.ts';
+import { namesToken, physicalLines, recordsAcceptance } from '../harness/probe/logs.ts';
 import { canonicalPath } from '../harness/servers/invoice.ts';
 
 describe('log-line judgement', function () {

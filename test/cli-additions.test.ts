@@ -7,9 +7,9 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import tmp from 'tmp-promise';
-import { main, selectCases } from '../harness/cli.ts';
-import { runCases } from '../harness/runner.ts';
-import { summaryLines } from '../harness/run-summary.ts';
+import { main, selectCases } from '../harness/cli/main.ts';
+import { runCases } from '../harness/run/runner.ts';
+import { summaryLines } from '../harness/report/summary.ts';
 import type { ServerAdapter } from '../harness/types.ts';
 import { CATALOGUE } from '../spec/index.ts';
 

@@ -3,10 +3,10 @@
 // and every bad flag or dead command ending the run with exit 2 and one line.
 import { expect } from 'chai';
 import { readdir, readFile } from 'node:fs/promises';
-import { main } from '../harness/cli.ts';
-import { runCases } from '../harness/runner.ts';
+import { main } from '../harness/cli/main.ts';
+import { runCases } from '../harness/run/runner.ts';
 import { commandAdapter, fillPlaceholders, placeholderValues, splitCommandLine } from '../harness/servers/command.ts';
-import { parseDuration } from '../harness/durations.ts';
+import { parseDuration } from '../harness/run/durations.ts';
 import { childPids, startOnFreePort } from '../harness/servers/process.ts';
 import type { ServerSetup } from '../harness/types.ts';
 import { CATALOGUE } from '../spec/index.ts';

@@ -4,13 +4,13 @@
 import http from 'node:http';
 import { expect } from 'chai';
 import tmp from 'tmp-promise';
-import { validateAdapter } from '../harness/adapters.ts';
-import { decodeForwarded, dnCommonNames, isClient } from '../harness/forwarding.ts';
-import { PkiBuilder, type BuiltPki } from '../harness/pki.ts';
-import { captureClientHello } from '../harness/probe.ts';
-import { splitRecord } from '../harness/relay.ts';
+import { validateAdapter } from '../harness/servers/resolve.ts';
+import { decodeForwarded, dnCommonNames, isClient } from '../harness/probe/forwarding.ts';
+import { PkiBuilder, type BuiltPki } from '../harness/pki/pki.ts';
+import { captureClientHello } from '../harness/probe/probe.ts';
+import { splitRecord } from '../harness/probe/relay.ts';
 import { sniFromFirstRecord } from '../harness/servers/invoice-deploy.ts';
-import { headerValues, startUpstream } from '../harness/upstream.ts';
+import { headerValues, startUpstream } from '../harness/probe/upstream.ts';
 
 describe('forwarded identities', function () {
   let dir: tmp.DirectoryResult;

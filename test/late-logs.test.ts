@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { readSettledLogs } from '../harness/logs.ts';
-import { runCases } from '../harness/runner.ts';
+import { readSettledLogs } from '../harness/probe/logs.ts';
+import { runCases } from '../harness/run/runner.ts';
 import type { ServerAdapter } from '../harness/types.ts';
 import { CATALOGUE } from '../spec/index.ts';
 

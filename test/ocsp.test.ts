@@ -5,8 +5,8 @@ import { execa } from 'execa';
 import { connect } from 'node:net';
 import path from 'node:path';
 import tmp from 'tmp-promise';
-import { PkiBuilder, type BuiltPki } from '../harness/pki.ts';
-import { canonicalSerial, startOcspResponder, type OcspResponder } from '../harness/ocsp-responder.ts';
+import { PkiBuilder, type BuiltPki } from '../harness/pki/pki.ts';
+import { canonicalSerial, startOcspResponder, type OcspResponder } from '../harness/pki/ocsp-responder.ts';
 import { isSpiffeId } from '../harness/servers/san-identity.ts';
 
 /** Asks the responder about `name` with `openssl ocsp`, verifying against the root; returns its output. */

@@ -3,7 +3,7 @@
 // same server serves a valid client, harness trouble is an error and never a
 // fail, a dropped request is no refusal, and resources are the server's own.
 import { expect } from 'chai';
-import { runCases, type CaseResult, type RunOptions } from '../harness/runner.ts';
+import { runCases, type CaseResult, type RunOptions } from '../harness/run/runner.ts';
 import { commandAdapter } from '../harness/servers/command.ts';
 import { CATALOGUE } from '../spec/index.ts';
 import { exactPath, handlerDies, LEAKY_SERVER, plainHttp, slowFirstHandshake, startsLate, tls12Only } from './fixtures/odd-servers.ts';

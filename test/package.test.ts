@@ -46,7 +46,7 @@ describe('the npm package, installed into an empty project', function () {
     expect((await stat(tarball)).size).to.be.below(MAX_TARBALL);
     const listed = await execa('tar', ['-tzf', tarball], { timeout: 30_000 });
     const files = listed.stdout.split('\n').map((f) => f.replace(/^package\//, ''));
-    expect(files).to.include.members(['LICENSE', 'README.md', 'package.json', 'bin/mtls-conformance.js', 'dist/harness/index.js', 'dist/harness/index.d.ts', 'dist/harness/cli.js', 'expectations/nginx.json', 'docs/contract.md']);
+    expect(files).to.include.members(['LICENSE', 'README.md', 'package.json', 'bin/mtls-conformance.js', 'dist/harness/index.js', 'dist/harness/index.d.ts', 'dist/harness/cli/main.js', 'expectations/nginx.json', 'docs/contract.md']);
     const foreign = files.filter((f) => /^(test|scripts|\.ci|harness|spec|examples)\//.test(f) || (f.startsWith('docs/') && f !== 'docs/contract.md' && f !== 'docs/verdicts.md') || /(^|\/)(tsconfig[^/]*|eslint\.config\.js|\.mocharc\.json)$/.test(f) || f.includes('broken'));
     expect(foreign).to.deep.equal([]);
     const pkg = JSON.parse(await readFile(path.join(project, 'node_modules', 'mtls-conformance', 'package.json'), 'utf8')) as { license: string };

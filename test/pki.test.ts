@@ -6,8 +6,8 @@ import { X509Certificate } from 'node:crypto';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import tmp from 'tmp-promise';
-import { replayScript } from '../harness/openssl.ts';
-import { PkiBuilder, type CaOptions, type LeafOptions } from '../harness/pki.ts';
+import { replayScript } from '../harness/pki/openssl.ts';
+import { PkiBuilder, type CaOptions, type LeafOptions } from '../harness/pki/pki.ts';
 
 describe('PKI builder', function () {
   it('refuses contradictory options with a message naming both', function () {

@@ -4,8 +4,8 @@ import tls from 'node:tls';
 import { readFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import tmp from 'tmp-promise';
-import { PkiBuilder, type BuiltPki } from '../harness/pki.ts';
-import { captureClientHello, holdStalled, probe, sendRaw, type Identity } from '../harness/probe.ts';
+import { PkiBuilder, type BuiltPki } from '../harness/pki/pki.ts';
+import { captureClientHello, holdStalled, probe, sendRaw, type Identity } from '../harness/probe/probe.ts';
 
 /** Starts a loopback TCP server; returns its port and a stop function. */
 async function listen(onConnection: (socket: net.Socket) => void): Promise<{ port: number; stop: () => Promise<void> }> {

@@ -8,7 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
 import { CATALOGUE } from '../spec/index.ts';
 import { isHarnessError } from '../harness/errors.ts';
-import { runCases } from '../harness/runner.ts';
+import { runCases } from '../harness/run/runner.ts';
 import invoice from '../harness/servers/invoice.ts';
 import type { RunningServer, ServerAdapter, ServerSetup } from '../harness/types.ts';
 import { describeChanges, type RunVerdicts } from '../scripts/flake.ts';

@@ -5,9 +5,9 @@ import { expect } from 'chai';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import tmp from 'tmp-promise';
-import { compareBaseline, parseBaseline } from '../harness/baseline.ts';
-import { main } from '../harness/cli.ts';
-import { createProgress, formatResults, wantsProgress } from '../harness/console.ts';
+import { compareBaseline, parseBaseline } from '../harness/report/baseline.ts';
+import { main } from '../harness/cli/main.ts';
+import { createProgress, formatResults, wantsProgress } from '../harness/report/console.ts';
 import { reportRun, type ReportRun } from './report-fixture.ts';
 
 async function runCli(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {

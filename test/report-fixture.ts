@@ -5,12 +5,12 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import tmp from 'tmp-promise';
-import { anchorOf } from '../harness/report-document.ts';
+import { anchorOf } from '../harness/report/document.ts';
 import { CATALOGUE } from '../spec/index.ts';
-import { loadExpectations, parseExpectations } from '../harness/expectations.ts';
-import { summarize, writeMatrix, writeServerReport, type ServerReport } from '../harness/report.ts';
-import { runCases } from '../harness/runner.ts';
-import { BROKEN_SERVERS } from '../harness/servers/broken.ts';
+import { loadExpectations, parseExpectations } from '../harness/run/expectations.ts';
+import { summarize, writeMatrix, writeServerReport, type ServerReport } from '../harness/report/files.ts';
+import { runCases } from '../harness/run/runner.ts';
+import { BROKEN_SERVERS } from './fixtures/broken/broken.ts';
 import invoice from '../harness/servers/invoice.ts';
 import type { ServerAdapter } from '../harness/types.ts';
 

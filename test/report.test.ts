@@ -5,14 +5,14 @@ import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CATALOGUE } from '../spec/index.ts';
-import { formatResults } from '../harness/console.ts';
-import { summarize, type ServerReport } from '../harness/report.ts';
-import { buildServerDoc } from '../harness/report-content.ts';
-import { anchorOf } from '../harness/report-document.ts';
-import { renderHtml, renderMatrix } from '../harness/report-html.ts';
-import { renderJunit } from '../harness/report-junit.ts';
-import { renderMarkdown } from '../harness/report-markdown.ts';
-import { aboutOf, REPORT_SCHEMA_VERSION, type CaseResult } from '../harness/results.ts';
+import { formatResults } from '../harness/report/console.ts';
+import { summarize, type ServerReport } from '../harness/report/files.ts';
+import { buildServerDoc } from '../harness/report/content.ts';
+import { anchorOf } from '../harness/report/document.ts';
+import { renderHtml, renderMatrix } from '../harness/report/html.ts';
+import { renderJunit } from '../harness/report/junit.ts';
+import { renderMarkdown } from '../harness/report/markdown.ts';
+import { aboutOf, REPORT_SCHEMA_VERSION, type CaseResult } from '../harness/run/results.ts';
 import { reportRun, type ReportRun } from './report-fixture.ts';
 
 describe('report files', function () {

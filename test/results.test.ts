@@ -6,15 +6,15 @@ import { expect } from 'chai';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import tmp from 'tmp-promise';
-import { compareBaseline, parseBaseline } from '../harness/baseline.ts';
+import { compareBaseline, parseBaseline } from '../harness/report/baseline.ts';
 import { isHarnessError } from '../harness/errors.ts';
-import { buildServerDoc } from '../harness/report-content.ts';
-import { renderHtml, renderMatrix } from '../harness/report-html.ts';
-import { renderJunit } from '../harness/report-junit.ts';
-import { renderMarkdown } from '../harness/report-markdown.ts';
-import { parseReport, readReportFile } from '../harness/report-read.ts';
-import { writeServerReport } from '../harness/report.ts';
-import { familiesOf, REPORT_SCHEMA_VERSION, runFails, summarize, VERDICTS, type CaseResult, type ServerReport, type Verdict } from '../harness/results.ts';
+import { buildServerDoc } from '../harness/report/content.ts';
+import { renderHtml, renderMatrix } from '../harness/report/html.ts';
+import { renderJunit } from '../harness/report/junit.ts';
+import { renderMarkdown } from '../harness/report/markdown.ts';
+import { parseReport, readReportFile } from '../harness/report/read.ts';
+import { writeServerReport } from '../harness/report/files.ts';
+import { familiesOf, REPORT_SCHEMA_VERSION, runFails, summarize, VERDICTS, type CaseResult, type ServerReport, type Verdict } from '../harness/run/results.ts';
 
 /** A judged case run of the user's own family: nothing about it is in the catalogue. */
 function userResult(overrides: Partial<CaseResult> = {}): CaseResult {

@@ -2,9 +2,9 @@
 // call ends its openssl, and the helper is never taken for a leftover process.
 import { expect } from 'chai';
 import tmp from 'tmp-promise';
-import { OpensslSession } from '../harness/openssl.ts';
-import { listDescendants, listLeftovers } from '../harness/processes.ts';
-import { runCommand, spawnerPid } from '../harness/spawner.ts';
+import { OpensslSession } from '../harness/pki/openssl.ts';
+import { listDescendants, listLeftovers } from '../harness/run/processes.ts';
+import { runCommand, spawnerPid } from '../harness/pki/spawner.ts';
 
 describe('openssl helper', function () {
   // The helper is opt-in while its gain is measured: these tests turn it on, and end it after.

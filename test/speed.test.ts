@@ -4,10 +4,10 @@ import { expect } from 'chai';
 import { execa } from 'execa';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCli, selectCases, shardCases } from '../harness/cli.ts';
-import { runCases, type CaseResult } from '../harness/runner.ts';
+import { parseCli, selectCases, shardCases } from '../harness/cli/main.ts';
+import { runCases, type CaseResult } from '../harness/run/runner.ts';
 import invoice from '../harness/servers/invoice.ts';
-import { BROKEN_SERVERS } from '../harness/servers/broken.ts';
+import { BROKEN_SERVERS } from './fixtures/broken/broken.ts';
 import { CATALOGUE } from '../spec/index.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

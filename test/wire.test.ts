@@ -6,19 +6,19 @@ import { expect } from 'chai';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import tmp from 'tmp-promise';
-import { startOpensslServer } from '../harness/openssl.ts';
-import { PkiBuilder, type BuiltPki } from '../harness/pki.ts';
+import { startOpensslServer } from '../harness/pki/openssl.ts';
+import { PkiBuilder, type BuiltPki } from '../harness/pki/pki.ts';
 import { BUILT_INS } from '../harness/servers/index.ts';
 import type { RunningServer, ServerSetup, TlsVersion } from '../harness/types.ts';
-import { DecodeError } from '../harness/wire/bytes.ts';
-import { wireConnect, type WireOptions, type WireResult } from '../harness/wire/client.ts';
-import { finishedMac, prf12, tls13ApplicationSecrets, tls13HandshakeSecrets, trafficKeys, masterSecret12 } from '../harness/wire/key-schedule.ts';
+import { DecodeError } from '../harness/probe/wire/bytes.ts';
+import { wireConnect, type WireOptions, type WireResult } from '../harness/probe/wire/client.ts';
+import { finishedMac, prf12, tls13ApplicationSecrets, tls13HandshakeSecrets, trafficKeys, masterSecret12 } from '../harness/probe/wire/key-schedule.ts';
 import {
   decodeCertificate, decodeCertificateRequest, decodeClientHello, encodeCertificate, encodeCertificateRequest, encodeClientHello, encodeMalformedCertificate,
-} from '../harness/wire/messages.ts';
-import { Tls13Cipher } from '../harness/wire/record.ts';
-import { wireObservation } from '../harness/wire/observe.ts';
-import { describeName, subjectDer } from '../harness/wire/x509.ts';
+} from '../harness/probe/wire/messages.ts';
+import { Tls13Cipher } from '../harness/probe/wire/record.ts';
+import { wireObservation } from '../harness/probe/wire/observe.ts';
+import { describeName, subjectDer } from '../harness/probe/wire/x509.ts';
 import { startWireServer } from './fixtures/wire-server.ts';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');

@@ -6,10 +6,10 @@
 // the rest of its flags.
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { resolveAdapter, looksLikePath } from '../adapters.ts';
+import { resolveAdapter, looksLikePath } from '../servers/resolve.ts';
 import { HarnessError } from '../errors.ts';
-import { loadExpectations, NO_EXPECTATIONS } from '../expectations.ts';
-import { packageRoot } from '../package-root.ts';
+import { loadExpectations, NO_EXPECTATIONS } from '../run/expectations.ts';
+import { packageRoot } from '../run/package-root.ts';
 import type { TlsVersion } from '../types.ts';
 import { ConformanceRun, setBareFactory } from './run.ts';
 

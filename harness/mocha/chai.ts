@@ -6,10 +6,10 @@
 //   expect(result).to.conform()         a case run met its expectation
 import * as chai from 'chai';
 import type Mocha from 'mocha';
-import { describeObservation } from '../probe.ts';
-import type { CaseResult } from '../runner.ts';
+import { describeObservation } from '../probe/probe.ts';
+import type { CaseResult } from '../run/runner.ts';
 import type { Observation } from '../types.ts';
-import { failsRun, SKIPPED } from '../verdicts.ts';
+import { failsRun, SKIPPED } from '../run/verdicts.ts';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

@@ -5,10 +5,10 @@
 import Mocha from 'mocha';
 import path from 'node:path';
 import { CATALOGUE } from '../../spec/index.ts';
-import { FAMILIES, type CaseDefinition } from '../case.ts';
+import { FAMILIES, type CaseDefinition } from '../run/case.ts';
 import { HarnessError, messageOf } from '../errors.ts';
-import { packageRoot } from '../package-root.ts';
-import type { ServerReport } from '../results.ts';
+import { packageRoot } from '../run/package-root.ts';
+import type { ServerReport } from '../run/results.ts';
 import { ConformanceReporter, type ConformanceReporterOptions } from './reporter.ts';
 import { ConformanceRun } from './run.ts';
 import type { SessionSettings, SessionTarget } from './session.ts';

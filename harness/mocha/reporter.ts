@@ -9,11 +9,11 @@ import Mocha from 'mocha';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createProgress, type Progress } from '../console.ts';
+import { createProgress, type Progress } from '../report/console.ts';
 import { HarnessError, messageOf } from '../errors.ts';
-import { staleEntries } from '../expectations.ts';
-import { summarize, writeMatrix, writeServerReport, type ServerReport } from '../report.ts';
-import type { CaseResult } from '../runner.ts';
+import { staleEntries } from '../run/expectations.ts';
+import { summarize, writeMatrix, writeServerReport, type ServerReport } from '../report/files.ts';
+import type { CaseResult } from '../run/runner.ts';
 import { caseTestOf, type ConformanceRun } from './run.ts';
 
 /** A mocha reporter class. */

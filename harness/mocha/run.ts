@@ -2,7 +2,7 @@
 // `describe` per family and one `it` per case and TLS version. Each `it` awaits
 // its own case run (started ahead, see session.ts) and asserts its verdict with
 // chai. Two ways in:
-// - the CLI (harness/cli.ts) creates a ConformanceRun, loads the spec files and
+// - the CLI (harness/cli/main.ts) creates a ConformanceRun, loads the spec files and
 //   lets the run register every selected case under the servers it checks;
 // - bare `npx mocha spec/<family>.spec.ts` (the repository's .mocharc.cjs): the
 //   first describeCases creates a run against $MTLS_CONFORMANCE_SERVER.
@@ -10,9 +10,9 @@
 import Mocha from 'mocha';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CaseDefinition, TlsLabel } from '../case.ts';
+import type { CaseDefinition, TlsLabel } from '../run/case.ts';
 import { HarnessError } from '../errors.ts';
-import { runLabels, type CaseResult } from '../runner.ts';
+import { runLabels, type CaseResult } from '../run/runner.ts';
 import type { TlsVersion } from '../types.ts';
 import { assertVerdict } from './chai.ts';
 import { Lanes, ServerSession, type SessionSettings, type SessionTarget } from './session.ts';

@@ -1,9 +1,9 @@
 // One server's part of a mocha run: the case runs its `it`s await, started
 // ahead in the runner's bounded pool so that mocha's serial order does not
 // serialise openssl and servers. Each `it` awaits its own run's result.
-import type { CaseDefinition, TlsLabel } from '../case.ts';
-import { type Expectations } from '../expectations.ts';
-import { runCases, type CaseResult, type RunOptions, type ServerProfile } from '../runner.ts';
+import type { CaseDefinition, TlsLabel } from '../run/case.ts';
+import { type Expectations } from '../run/expectations.ts';
+import { runCases, type CaseResult, type RunOptions, type ServerProfile } from '../run/runner.ts';
 import type { ServerAdapter } from '../types.ts';
 
 /** A server the run checks, with its known deviations. */

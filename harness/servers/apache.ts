@@ -9,7 +9,7 @@ import type { Capability, RunningServer, ServerAdapter, ServerSetup, StartOption
 import { checkToken, findExecutable, quoteConfig, readLines } from './process.ts';
 import { fileLogs, launchServer, reloadBySignal, stopGroup } from './launch.ts';
 import { APACHE_FORWARDING, apacheDeployModules, apacheOptionalServe, apacheProxyHeaders, apacheServe, apacheVhosts } from './apache-deploy.ts';
-import { READY_TIMEOUT_MS as READY_MS, RELOAD_TIMEOUT_MS as RELOAD_MS, STOP_GRACE_MS } from '../bounds.ts';
+import { READY_TIMEOUT_MS as READY_MS, RELOAD_TIMEOUT_MS as RELOAD_MS, STOP_GRACE_MS } from '../run/bounds.ts';
 
 const MODULES_DIR = process.env.MTLS_CONFORMANCE_APACHE_MODULES ?? '/usr/lib/apache2/modules';
 

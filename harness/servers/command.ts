@@ -11,7 +11,7 @@ import { HarnessError, messageOf } from '../errors.ts';
 import { CAPABILITIES, type Capability, type RunningServer, type ServerAdapter, type ServerSetup, type StartOptions } from '../types.ts';
 import { isAlive, NotReady, waitUntilListening } from './process.ts';
 import { launchServer, stopGroup } from './launch.ts';
-import { STOP_GRACE_MS } from '../bounds.ts';
+import { STOP_GRACE_MS } from '../run/bounds.ts';
 
 /** The placeholders a command line may use. */
 export const PLACEHOLDERS = ['host', 'port', 'dir', 'cert', 'key', 'ca', 'crl', 'canary', 'public_canary', 'protected_path', 'public_path', 'client_auth', 'allowed_clients', 'ocsp_url'] as const;

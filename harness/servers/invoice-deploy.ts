@@ -7,7 +7,7 @@ import net from 'node:net';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import type { Forwarding, ServerSetup } from '../types.ts';
 import { openListener } from './listener.ts';
-import { PROXY_REQUEST_MS } from '../bounds.ts';
+import { PROXY_REQUEST_MS } from '../run/bounds.ts';
 
 /** The deployment measures of the invoice server; see DEPLOY_SECURE for the reference values. */
 export interface DeployOptions {

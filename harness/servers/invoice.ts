@@ -10,7 +10,7 @@ import type { Server as TlsServer, TLSSocket, PeerCertificate, DetailedPeerCerti
 import { X509Certificate, randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { escapeLogValue } from '../logs.ts';
+import { escapeLogValue } from '../probe/logs.ts';
 import type { Capability, RunningServer, ServerAdapter, ServerSetup } from '../types.ts';
 import {
   DEPLOY_SECURE, decideVhost, discardUpstream, forwardingOf, isAnonymous, relayUpstream, sendUpstream, startFirstRecordRouter,

@@ -8,7 +8,7 @@ import type { Capability, RunningServer, ServerAdapter, ServerSetup, StartOption
 import { checkToken, childPids, findExecutable, isAlive, quoteConfig, readLines } from './process.ts';
 import { fileLogs, launchServer, reloadBySignal, stopGroup } from './launch.ts';
 import { NGINX_FORWARDING, nginxOptionalBranch, nginxProxyHeaders, nginxServe, nginxVhostServers } from './nginx-deploy.ts';
-import { READY_TIMEOUT_MS as READY_MS, RELOAD_TIMEOUT_MS as RELOAD_MS, STOP_GRACE_MS } from '../bounds.ts';
+import { READY_TIMEOUT_MS as READY_MS, RELOAD_TIMEOUT_MS as RELOAD_MS, STOP_GRACE_MS } from '../run/bounds.ts';
 
 /** Tokens and paths written into the config verbatim. */
 const TOKEN = /^[A-Za-z0-9._~-]+$/;

@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { HarnessError } from '../errors.ts';
 import { openStdioFifos } from './stdio-fifos.ts';
-import { GROUP_KILL_WAIT_MS, GROUP_STOP_GRACE_MS } from '../bounds.ts';
+import { GROUP_KILL_WAIT_MS, GROUP_STOP_GRACE_MS } from '../run/bounds.ts';
 
 /** Lines kept per process; older output is dropped so a chatty server cannot exhaust memory. */
 const MAX_LINES = 20_000;

@@ -7,7 +7,7 @@ import { closeSync, constants, openSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { HarnessError } from '../errors.ts';
-import { MKFIFO_TIMEOUT_MS } from '../bounds.ts';
+import { MKFIFO_TIMEOUT_MS } from '../run/bounds.ts';
 
 /** A FIFO's two ends: `write` goes to the child as its stdout or stderr, `read` is the harness's end. */
 export interface FifoPipe {

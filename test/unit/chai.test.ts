@@ -4,7 +4,7 @@ import { AssertionError, expect } from 'chai';
 import type Mocha from 'mocha';
 import { assertVerdict, CaseRunError } from '../../harness/mocha/chai.ts';
 import { caseLabels, testTitle } from '../../harness/mocha/run.ts';
-import type { CaseResult, Verdict } from '../../harness/results.ts';
+import type { CaseResult, Verdict } from '../../harness/run/results.ts';
 import type { Observation } from '../../harness/types.ts';
 
 const served: Observation = { outcome: 'accepted', status: 200, canarySeen: true, ms: 3, handshake: true, requestSent: true };

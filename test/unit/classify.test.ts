@@ -2,7 +2,7 @@
 // the server sent is an alert, a reset is a reset, and the probe's own TLS
 // trouble is an error that says what it is, never a refusal.
 import { expect } from 'chai';
-import { ALERTS, classifyError, describeObservation, isAmbiguous, observationSentence } from '../../harness/probe.ts';
+import { ALERTS, classifyError, describeObservation, isAmbiguous, observationSentence } from '../../harness/probe/probe.ts';
 import type { Observation } from '../../harness/types.ts';
 
 /** A socket error as Node raises it: OpenSSL's reason in the message, its code in `code`. */

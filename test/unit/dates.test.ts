@@ -4,7 +4,7 @@
 // back into dates of the same form.
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { relativizeDates } from '../../harness/report-stable.ts';
+import { relativizeDates } from '../../harness/report/stable.ts';
 
 const HEAD = '#!/usr/bin/env bash\nset -euo pipefail\n';
 const T0 = 'T0=$(date +%s)';

@@ -1,7 +1,7 @@
 // Durations on the command line always carry a unit: a bare number is refused
 // (seconds to some, milliseconds to others), and messages print them back.
 import { expect } from 'chai';
-import { formatDuration, parseDuration } from '../../harness/durations.ts';
+import { formatDuration, parseDuration } from '../../harness/run/durations.ts';
 
 describe('parseDuration', function () {
   const accepted: [string, number][] = [

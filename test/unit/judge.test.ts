@@ -2,12 +2,12 @@
 // policy failures as warnings unless strict, known deviations from the
 // expectations file), the one-sentence message, and the evidence kept.
 import { expect } from 'chai';
-import type { CaseDefinition, Check } from '../../harness/case.ts';
-import { expectedFailure, globToRegExp, NO_EXPECTATIONS, parseExpectations, staleEntries, type Expectations } from '../../harness/expectations.ts';
-import { judge, type CaseResult, type Verdict } from '../../harness/runner.ts';
+import type { CaseDefinition, Check } from '../../harness/run/case.ts';
+import { expectedFailure, globToRegExp, NO_EXPECTATIONS, parseExpectations, staleEntries, type Expectations } from '../../harness/run/expectations.ts';
+import { judge, type CaseResult, type Verdict } from '../../harness/run/runner.ts';
 import type { Observation, ServerAdapter } from '../../harness/types.ts';
-import { aboutOf } from '../../harness/results.ts';
-import { failsRun, FAILING, SKIPPED, VERDICT_MARK, VERDICT_RANK, VERDICT_WORDS } from '../../harness/verdicts.ts';
+import { aboutOf } from '../../harness/run/results.ts';
+import { failsRun, FAILING, SKIPPED, VERDICT_MARK, VERDICT_RANK, VERDICT_WORDS } from '../../harness/run/verdicts.ts';
 
 const DEF: CaseDefinition = {
   id: 'trust::wrong-ca', title: "refuses a client signed by another company's CA", family: 'trust', severity: 'critical',

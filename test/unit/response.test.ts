@@ -1,7 +1,7 @@
 // The probe's HTTP/1.1 response parsing (content-length, chunked, unframed,
 // incomplete and pipelined) and what a parsed response means for the case.
 import { expect } from 'chai';
-import { classifyResponse, parseResponse } from '../../harness/probe.ts';
+import { classifyResponse, parseResponse } from '../../harness/probe/probe.ts';
 
 const bytes = (text: string): Buffer => Buffer.from(text, 'latin1');
 

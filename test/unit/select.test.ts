@@ -1,8 +1,8 @@
 // Which cases a run takes: --core, --family and --grep together (selectCases),
 // and the round-robin slice of the selection a CI shard runs (shardCases).
 import { expect } from 'chai';
-import type { CaseDefinition } from '../../harness/case.ts';
-import { parseCli, selectCases, shardCases } from '../../harness/cli.ts';
+import type { CaseDefinition } from '../../harness/run/case.ts';
+import { parseCli, selectCases, shardCases } from '../../harness/cli/main.ts';
 import { CATALOGUE } from '../../spec/index.ts';
 
 /** A small catalogue of its own, so the selections below do not move when the real one grows. */

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { replayScript, shellQuote, type ReplayStep } from '../../harness/openssl.ts';
+import { replayScript, shellQuote, type ReplayStep } from '../../harness/pki/openssl.ts';
 
 describe('shellQuote', function () {
   // [argument, quoted]
