@@ -8,8 +8,8 @@ import tmp from 'tmp-promise';
 import { anchorOf } from '../harness/report/document.ts';
 import { CATALOGUE } from '../spec/index.ts';
 import { loadExpectations, parseExpectations } from '../harness/run/expectations.ts';
-import { summarize, writeMatrix, writeServerReport, type ServerReport } from '../harness/report/files.ts';
-import { runCases } from '../harness/run/runner.ts';
+import { writeMatrix, writeServerReport, type ServerReport } from '../harness/report/files.ts';
+import { checkServers } from '../harness/mocha/conformance.ts';
 import { BROKEN_SERVERS } from './fixtures/broken/broken.ts';
 import invoice from '../harness/servers/invoice.ts';
 import type { ServerAdapter } from '../harness/types.ts';
@@ -67,8 +67,9 @@ export function reportRun(): Promise<ReportRun> {
       const expectations = expectationsJson === undefined
         ? await loadExpectations(path.join(ROOT, 'expectations', `${adapter.name}.json`), true)
         : parseExpectations(expectationsJson, `${adapter.name}.json`);
-      const cases = await runCases({ adapter, cases: catalogue, expectations });
-      const report: ServerReport = { server: adapter.name, capabilities: adapter.capabilities, summary: summarize(cases), staleExpectations: [], cases };
+      // The session layer the CLI uses: the cases as mocha tests, the report from what they ran.
+      const [report] = await checkServers([{ adapter, expectations }], catalogue, {}, { version: '0.0.0-test', knownIds: catalogue.map((c) => c.id) });
+      if (!report) throw new Error(`no report for ${adapter.name}`);
       for (const file of await writeServerReport(dir, report, { version: '0.0.0-test' })) files.push(file.slice(dir.length + 1));
       reports.push(report);
     }
