@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { runCases, type CaseResult, type RunOptions } from '../harness/run/runner.ts';
 import { commandAdapter } from '../harness/servers/command.ts';
 import { CATALOGUE } from '../spec/index.ts';
-import { exactPath, handlerDies, LEAKY_SERVER, plainHttp, slowFirstHandshake, startsLate, tls12Only } from './fixtures/odd-servers.ts';
+import { exactPath, handlerDies, LEAKY_SERVER, plainHttp, slowFirstHandshake, slowRefusal, startsLate, tls12Only } from './fixtures/odd-servers.ts';
 
 const CORE = CATALOGUE.filter((c) => c.core === true);
 
@@ -54,6 +54,20 @@ describe('verdicts on odd servers', function () {
       expect(r.outcome, `${r.id} ${r.tls}`).to.equal('dropped');
       expect(r.message).to.match(/the handshake completed and the request was sent, then the server ended the connection without any response: nobody refused the client/);
       expect(r.message).to.match(/kept the connection open for \d+ ms after the TLSv1\.[23] handshake, waiting for a request/);
+    }
+  });
+
+  it('a server that refuses 2 s after the handshake (a slow certificate check): judged a refusal, not a dropped request', async function () {
+    const results = await runCases({ adapter: slowRefusal, cases: only('trust::valid-client', 'trust::wrong-ca', 'trust::missing-cert') });
+    expect(verdicts(results)).to.deep.equal([
+      'trust::valid-client 1.2 pass', 'trust::valid-client 1.3 pass',
+      'trust::wrong-ca 1.2 pass', 'trust::wrong-ca 1.3 pass',
+      'trust::missing-cert 1.2 pass', 'trust::missing-cert 1.3 pass',
+    ]);
+    for (const r of results.slice(2)) {
+      expect(r.outcome, `${r.id} ${r.tls}`).to.equal('rejected-handshake');
+      const refused = r.checks.find((c) => c.expected === 'reject');
+      expect(refused?.observation?.evidence, `${r.id} ${r.tls}`).to.match(/closed the connection before any request was sent/);
     }
   });
 

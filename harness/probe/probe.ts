@@ -6,7 +6,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { SecureContexts } from './contexts.ts';
 import type { Observation, TlsVersion } from '../types.ts';
-import { HOLD_MS, PROBE_TIMEOUT_MS, RAW_TIMEOUT_MS } from '../run/bounds.ts';
+import { HOLD_MARGIN_MS, HOLD_MS, PROBE_TIMEOUT_MS, RAW_TIMEOUT_MS } from '../run/bounds.ts';
 
 /** A client identity: certificate chain and key, PEM text. */
 export interface Identity {
@@ -99,11 +99,19 @@ export async function probe(opts: ProbeOptions): Promise<ProbeResult> {
   const result = await connectOnce(opts);
   const first = result.observations[0];
   if (opts.disambiguate === false || opts.holdMs !== undefined || opts.renegotiate || (opts.requests?.length ?? 1) !== 1 || !first || !isAmbiguous(first)) return result;
-  const held = await connectOnce({ ...opts, holdMs: HOLD_MS });
+  // A refusing server may be slow to decide (a large CRL on a loaded machine): the hold outlasts how long it took
+  // to close the first connection after its handshake, within the probe's own bound.
+  const timeoutMs = opts.timeoutMs ?? PROBE_TIMEOUT_MS;
+  const tookMs = closedAfterHandshake.get(first) ?? 0;
+  const holdMs = Math.max(HOLD_MS, Math.min(2 * tookMs + HOLD_MS, timeoutMs - HOLD_MARGIN_MS));
+  const held = await connectOnce({ ...opts, holdMs });
   const obs = held.observations[0];
   if (!obs) return result;
   return { ...result, observations: [obs] };
 }
+
+/** How long after its handshake the server ended an ambiguous connection (ms), for the hold test that follows it. */
+const closedAfterHandshake = new WeakMap<Observation, number>();
 
 /** An ending after a completed handshake, without alert or response, that by itself does not say whether the server refused the client. */
 export function isAmbiguous(obs: Observation): boolean {
@@ -125,6 +133,9 @@ function connectOnce(opts: ProbeOptions): Promise<ProbeResult> {
     let received = 0;
     // With holdMs: whether the hold ran out with the connection open (the server waited for a request).
     let heldOpen: boolean | undefined;
+    // When the handshake completed, and how long after it an ambiguous ending came.
+    let handshakeAt: number | undefined;
+    let pendingClose: number | undefined;
     let holdTimer: NodeJS.Timeout | undefined;
     let protocol: string | undefined;
     let buffer = Buffer.alloc(0);
@@ -170,7 +181,9 @@ function connectOnce(opts: ProbeOptions): Promise<ProbeResult> {
         renegotiation.refusal ??= describeObservation({ ...obs, canarySeen: false, ms: 0 });
         return finish();
       }
-      observations.push({ ...obs, canarySeen: false, ...(protocol ? { protocol } : {}), ...progress(), ms: Math.round(performance.now() - started) });
+      const observation: Observation = { ...obs, canarySeen: false, ...(protocol ? { protocol } : {}), ...progress(), ms: Math.round(performance.now() - started) };
+      if (pendingClose !== undefined) closedAfterHandshake.set(observation, pendingClose);
+      observations.push(observation);
       finish();
     };
     const progress = (): Pick<Observation, 'handshake' | 'requestSent' | 'responseBytes' | 'sessionIssued'> =>
@@ -189,6 +202,7 @@ function connectOnce(opts: ProbeOptions): Promise<ProbeResult> {
           evidence: `the server kept the connection open for ${opts.holdMs ?? 0} ms after the ${protocol ?? 'TLS'} handshake, waiting for a request, and ${how === 'reset' ? 'reset' : 'closed'} it only after the request came, with ${received} bytes of response: its request handler dropped the request; nobody refused the client` });
       }
       // Ambiguous by itself: probe() runs the hold test, unless told not to.
+      if (handshakeAt !== undefined) pendingClose = Math.round(performance.now() - handshakeAt);
       fail({ outcome: 'rejected-handshake', alert: how, error: code,
         evidence: `the connection ended after the ${protocol ?? 'TLS'} handshake without an alert or a response${sessionIssued ? ' (a session was issued)' : ''}; by itself this does not tell a refusal from a request handler that died` });
     };
@@ -236,6 +250,7 @@ function connectOnce(opts: ProbeOptions): Promise<ProbeResult> {
     socket.on('session', (s: Buffer) => { session = s; sessionIssued = true; });
     socket.once('secureConnect', () => {
       handshakeDone = true;
+      handshakeAt = performance.now();
       protocol = socket.getProtocol() ?? undefined;
       session ??= socket.getSession();
       if (opts.holdMs === undefined) return sendNext();

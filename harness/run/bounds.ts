@@ -47,6 +47,8 @@ export const MKFIFO_TIMEOUT_MS = 5_000;
 export const PROBE_TIMEOUT_MS = 5_000;
 /** The TLS 1.3 hold test: how long a refusing server gets to close after the handshake. */
 export const HOLD_MS = 1_500;
+/** The hold test grows past HOLD_MS for a server slow to close (twice its delay plus HOLD_MS), leaving this much of the probe's bound for the request. */
+export const HOLD_MARGIN_MS = 1_000;
 /** A raw exchange (bytes sent, the answer read) and a ClientHello capture. */
 export const RAW_TIMEOUT_MS = 2_000;
 /** Whether a server still listens: the connect attempt. */
