@@ -26,5 +26,5 @@ export type { H2Request, H2Result } from './probe/h2probe.ts';
 export { decodeForwarded, isClient } from './probe/forwarding.ts';
 export type { DecodedForwarding, ForwardedIdentity } from './probe/forwarding.ts';
 export { VHOSTS } from './run/runner.ts';
-export { describeCases } from './mocha/run.ts';
+export { describeCases } from './mocha/describe.ts';
 export { mtlsChai, CaseRunError } from './mocha/chai.ts';

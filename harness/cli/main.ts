@@ -5,7 +5,9 @@ import { lookupFiles } from 'mocha/lib/cli/lookup-files.js';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { tsImport } from 'tsx/esm/api';
 import tmp from 'tmp-promise';
 import { CATALOGUE } from '../../spec/index.ts';
 import { resolveAdapter } from '../servers/resolve.ts';
@@ -397,6 +399,22 @@ function summaryOut(reporter: string | undefined, out: (line: string) => void): 
   return out;
 }
 
+/**
+ * Loads spec files as mocha does (the interface's globals set up for each), but always through import(): mocha
+ * would require() them first, and require() resolves `import ... from 'mtls-conformance'` without the loader
+ * hooks the checkout sets up.
+ */
+async function loadSpecFiles(mocha: Mocha, files: readonly string[]): Promise<void> {
+  const { EVENT_FILE_PRE_REQUIRE, EVENT_FILE_REQUIRE, EVENT_FILE_POST_REQUIRE } = Mocha.Suite.constants;
+  for (const file of files) {
+    mocha.suite.emit(EVENT_FILE_PRE_REQUIRE, globalThis, file, mocha);
+    // tsImport compiles TypeScript wherever the file lives, also beside no package.json (where .ts means CommonJS).
+    const loaded: unknown = /\.[cm]?ts$/.test(file) ? await tsImport(pathToFileURL(file).href, import.meta.url) : await import(pathToFileURL(file).href);
+    mocha.suite.emit(EVENT_FILE_REQUIRE, loaded, file, mocha);
+    mocha.suite.emit(EVENT_FILE_POST_REQUIRE, globalThis, file, mocha);
+  }
+}
+
 /** The files --spec names (globs allowed), checked before anything runs. */
 function specFiles(patterns: readonly string[]): string[] {
   const files: string[] = [];
@@ -425,11 +443,8 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
   setCurrentRun(run);
   try {
     if (files.length > 0) {
-      // The compiled package has no TypeScript loader of its own: users' .ts spec files get one.
-      if (!import.meta.url.endsWith('.ts') && files.some((f) => /\.[cm]?ts$/.test(f))) (await import('tsx/esm/api')).register();
-      mocha.files = files;
       try {
-        await mocha.loadFilesAsync();
+        await loadSpecFiles(mocha, files);
       } catch (error) {
         if (isHarnessError(error)) throw error;
         throw new HarnessError('ERR_MTLS_SPEC', `a --spec file failed to load: ${messageOf(error).split('\n')[0] ?? ''}`, 'fix the spec file so that it imports cleanly (npx mocha <file> shows the whole error)');

@@ -5,11 +5,10 @@
 //   expect(obs).to.be.refused('unknown_ca')   ... with that alert
 //   expect(result).to.conform()         a case run met its expectation
 import * as chai from 'chai';
-import type Mocha from 'mocha';
 import { describeObservation } from '../probe/probe.ts';
 import type { CaseResult } from '../run/runner.ts';
 import type { Observation } from '../types.ts';
-import { failsRun, SKIPPED } from '../run/verdicts.ts';
+import { failsRun } from '../run/verdicts.ts';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -33,15 +32,26 @@ function isResult(value: unknown): value is CaseResult {
   return typeof value === 'object' && value !== null && 'verdict' in value && 'id' in value && 'checks' in value;
 }
 
+/** What the plugin needs of an assertion (chai's own, typed here so the package's types need no @types/chai). */
+interface AssertionThis {
+  _obj: unknown;
+  assert(ok: boolean, message: string, negated: string, expected?: unknown, actual?: unknown): void;
+}
+
+/** What the plugin needs of chai. */
+export interface ChaiLike {
+  Assertion: { addMethod(name: string, method: (this: AssertionThis, ...args: never[]) => void): void };
+}
+
 /** The plugin: `chai.use(mtlsChai)` (done once by this module for the suite's own chai). */
-export const mtlsChai: Chai.ChaiPlugin = (c) => {
-  c.Assertion.addMethod('served', function (this: Chai.AssertionStatic) {
+export const mtlsChai = (c: ChaiLike): void => {
+  c.Assertion.addMethod('served', function (this: AssertionThis) {
     const obs: unknown = this._obj;
     if (!isObservation(obs)) throw new TypeError('served() expects an observation (the result of probe() or ctx.probe())');
     this.assert(obs.outcome === 'accepted', `expected the client to be served, but it was ${describeObservation(obs)}`,
       `expected the client not to be served, but it was ${describeObservation(obs)}`, 'accepted', obs.outcome);
   });
-  c.Assertion.addMethod('refused', function (this: Chai.AssertionStatic, alert?: string) {
+  c.Assertion.addMethod('refused', function (this: AssertionThis, alert?: string) {
     const obs: unknown = this._obj;
     if (!isObservation(obs)) throw new TypeError('refused() expects an observation (the result of probe() or ctx.probe())');
     const refused = (obs.outcome === 'rejected-handshake' || obs.outcome === 'rejected-http') && !obs.canarySeen;
@@ -50,7 +60,7 @@ export const mtlsChai: Chai.ChaiPlugin = (c) => {
     this.assert(refused && byAlert, `expected the client to be ${wanted}, but it was ${describeObservation(obs)}`,
       `expected the client not to be ${wanted}, but it was ${describeObservation(obs)}`, alert ?? 'rejected', alert === undefined ? obs.outcome : obs.alert ?? obs.outcome);
   });
-  c.Assertion.addMethod('conform', function (this: Chai.AssertionStatic) {
+  c.Assertion.addMethod('conform', function (this: AssertionThis) {
     const result: unknown = this._obj;
     if (!isResult(result)) throw new TypeError('conform() expects a case result');
     const expected = result.expected === 'accept' ? 'served' : 'refused';
@@ -59,16 +69,9 @@ export const mtlsChai: Chai.ChaiPlugin = (c) => {
   });
 };
 
-chai.use(mtlsChai);
+chai.use(mtlsChai as unknown as Chai.ChaiPlugin);
 
 /** A run the harness could not judge (the server is not TLS, refuses everyone, the machine was too slow): not a conformance failure. */
 export class CaseRunError extends Error {
   override name = 'CaseRunError';
-}
-
-/** Settles an `it` from its case run: pass returns, skipped verdicts skip (the reason travels on the test), failing ones throw. */
-export function assertVerdict(ctx: Mocha.Context, result: CaseResult): void {
-  if (result.verdict === 'error') throw new CaseRunError(`${result.id} [TLS ${result.tls}]: error: ${result.message}`);
-  if (SKIPPED.includes(result.verdict)) ctx.skip();
-  chai.expect(result).to.conform();
 }

@@ -14,7 +14,9 @@ import type { CaseDefinition, TlsLabel } from '../run/case.ts';
 import { HarnessError } from '../errors.ts';
 import { runLabels, type CaseResult } from '../run/runner.ts';
 import type { TlsVersion } from '../types.ts';
-import { assertVerdict } from './chai.ts';
+import * as chai from 'chai';
+import { CaseRunError } from './chai.ts';
+import { SKIPPED } from '../run/verdicts.ts';
 import { Lanes, ServerSession, type SessionSettings, type SessionTarget } from './session.ts';
 
 /** What a registered `it` stands for; the reporter reads it from the test object. */
@@ -262,4 +264,11 @@ function declare(family: string, cases: readonly CaseDefinition[], file: string 
   if (!run) throw new HarnessError('ERR_MTLS_SPEC', `describeCases('${family}') ran under mocha without the suite's setup`, 'run it through mtls-conformance --spec, or with the repository\'s .mocharc (it loads harness/mocha/bare.ts)');
   if (run.eager) run.registerFamily(parent, family, cases, file);
   else run.declared.push({ family, cases, file, parent });
+}
+
+/** Settles an `it` from its case run: pass returns, skipped verdicts skip (the reason travels on the test), failing ones throw. */
+export function assertVerdict(ctx: Mocha.Context, result: CaseResult): void {
+  if (result.verdict === 'error') throw new CaseRunError(`${result.id} [TLS ${result.tls}]: error: ${result.message}`);
+  if (SKIPPED.includes(result.verdict)) ctx.skip();
+  chai.expect(result).to.conform();
 }

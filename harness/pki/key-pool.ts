@@ -21,6 +21,8 @@ interface Entry {
 }
 
 const keys = new Map<PooledKey, Entry>();
+/** Generations not yet settled, also those a failure took out of `keys`. */
+const inFlight = new Set<Entry>();
 
 /** True for key types the pool generates ahead. */
 export function isPooled(key: string): key is PooledKey {
@@ -49,6 +51,11 @@ export function leaseKeys(specs: Iterable<string>): () => void {
   };
 }
 
+/** Resolves once every stopped generation has ended: its openssl gone, its temp dir removed (a run awaits it before it ends). */
+export async function stoppedKeysSettled(): Promise<void> {
+  await Promise.allSettled([...inFlight].filter((e) => e.stop.signal.aborted).map((e) => e.pem));
+}
+
 /**
  * The PEM of the process's key of that type, generating it on first use. The file lives only
  * inside a temp dir removed as soon as the key is read; the PEM is written into case dirs only.
@@ -62,8 +69,10 @@ function entryFor(spec: PooledKey): Entry {
   if (!entry) {
     const stop = new AbortController();
     const made: Entry = { pem: generate(spec, stop.signal), holders: new Set(), stop, done: false };
-    made.pem.then(() => { made.done = true; }, () => {
+    inFlight.add(made);
+    made.pem.then(() => { made.done = true; inFlight.delete(made); }, () => {
       made.done = true;
+      inFlight.delete(made);
       // A failed or stopped generation is tried again by the next caller.
       if (keys.get(spec) === made) keys.delete(spec);
     });

@@ -16,7 +16,7 @@ import { SecureContexts } from '../probe/contexts.ts';
 import { HarnessError, isHarnessError, messageOf } from '../errors.ts';
 import { expectedFailure, type Expectations, NO_EXPECTATIONS } from './expectations.ts';
 import { readSettledLogs, waitForLog } from '../probe/logs.ts';
-import { leaseKeys } from '../pki/key-pool.ts';
+import { leaseKeys, stoppedKeysSettled } from '../pki/key-pool.ts';
 import { replayScript, shellQuote } from '../pki/openssl.ts';
 import { PkiBuilder, type BuildOptions, type BuiltPki } from '../pki/pki.ts';
 import { captureClientHello, describeObservation, observationSentence, probe, sendRaw, type ProbeOptions, type ProbeRequest } from '../probe/probe.ts';
@@ -79,6 +79,8 @@ export async function runCases(opts: RunOptions): Promise<CaseResult[]> {
     return await runTasks(opts, versions, profile, starts);
   } finally {
     releaseKeys();
+    // A generation this release stopped ends (openssl gone, temp dir removed) before the run does.
+    await stoppedKeysSettled();
   }
 }
 

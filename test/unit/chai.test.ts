@@ -2,8 +2,8 @@
 // verdict settles its mocha test: pure, no openssl, no servers.
 import { AssertionError, expect } from 'chai';
 import type Mocha from 'mocha';
-import { assertVerdict, CaseRunError } from '../../harness/mocha/chai.ts';
-import { caseLabels, testTitle } from '../../harness/mocha/run.ts';
+import { CaseRunError } from '../../harness/mocha/chai.ts';
+import { assertVerdict, caseLabels, testTitle } from '../../harness/mocha/run.ts';
 import type { CaseResult, Verdict } from '../../harness/run/results.ts';
 import type { Observation } from '../../harness/types.ts';
 
