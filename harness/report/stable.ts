@@ -37,13 +37,19 @@ export function relativizeDates(replay: string, startedAt: string, opts: { exact
   const replaceDates = (text: string): string => text
     .replace(/(?<![0-9A-Za-z])(\d{14})Z(?![0-9A-Za-z])/g, (_, d: string) => expr(d, false))
     .replace(/(?<![0-9A-Za-z])(\d{12})Z(?![0-9A-Za-z])/g, (_, d: string) => expr(d, true));
-  // Heredocs are quoted (no expansion): unquote the ones that now hold a date expression.
-  const out = replay.replace(/<<'(\w+)'\n([\s\S]*?)\n\1\n/g, (whole, marker: string, body: string) => {
+  // Heredocs are quoted (no expansion): unquote the ones that now hold a date expression. A body that holds
+  // ` \ or $ must stay quoted, so its dates stay as they are: a date expression there would be literal text.
+  let out = '';
+  let last = 0;
+  for (const m of replay.matchAll(/<<'(\w+)'\n([\s\S]*?)\n\1\n/g)) {
+    const [whole, marker = '', body = ''] = m;
+    out += replaceDates(replay.slice(last, m.index));
     const changed = replaceDates(body);
-    if (changed === body || /[`\\$]/.test(body)) return whole;
-    return `<<${marker}\n${changed}\n${marker}\n`;
-  });
-  const lines = replaceDates(out).split('\n');
+    out += changed === body || /[`\\$]/.test(body) ? whole : `<<${marker}\n${changed}\n${marker}\n`;
+    last = m.index + whole.length;
+  }
+  out += replaceDates(replay.slice(last));
+  const lines = out.split('\n');
   if (!lines.some((l) => l.includes('$((T0 '))) return replay;
   const at = lines.findIndex((l) => l.startsWith('set -'));
   lines.splice(at + 1, 0, '# dates are relative to now, as when the suite built this PKI', T0_LINE);

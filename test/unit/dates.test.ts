@@ -62,6 +62,11 @@ describe('relativizeDates', function () {
     expect(body(script, '2026-03-01T12:00:00Z')).to.equal(`cat > index.txt <<MTLS_EOF\nR\t${at(86_400, 'y')}\t${at(0, 'y')}\t01\tunknown\t/CN=client\nMTLS_EOF\ncat > plain.txt <<'MTLS_EOF'\nno dates\nMTLS_EOF\n`);
   });
 
+  it('leaves the dates of a heredoc that must stay quoted (its body holds $) as they are, and still relativizes the rest', function () {
+    const script = "cat > index.txt <<'MTLS_EOF'\nV\t260301000000Z\t\t01\tunknown\t/CN=$x\nMTLS_EOF\necho 20260301120000Z\n";
+    expect(body(script, '2026-03-01T12:00:00Z')).to.equal(`cat > index.txt <<'MTLS_EOF'\nV\t260301000000Z\t\t01\tunknown\t/CN=$x\nMTLS_EOF\necho ${at(0)}\n`);
+  });
+
   it('gives bash dates of the same form, as far from now as they were from the start', function () {
     const script = relativizeDates(`${HEAD}echo 20260201000030Z 260131235830Z\n`, '2026-01-31T23:59:30Z');
     const before = Date.now();
