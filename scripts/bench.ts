@@ -109,7 +109,8 @@ function cpuMs(): number {
   return ms;
 }
 
-const cases = Array.from({ length: repeat }, () => CATALOGUE).flat();
+// Each repetition's cases have ids of their own: one mocha test, and one run, per id.
+const cases = Array.from({ length: repeat }, (_, n) => (n === 0 ? CATALOGUE : CATALOGUE.map((c) => ({ ...c, id: `${c.id}-repeat-${n + 1}` })))).flat();
 const walls: number[] = [];
 const cpus: number[] = [];
 const perCase: number[] = [];

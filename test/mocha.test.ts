@@ -5,6 +5,11 @@ import { expect } from 'chai';
 import { execa } from 'execa';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { defineCase } from '../harness/run/case.ts';
+import { checkServers } from '../harness/mocha/conformance.ts';
+import { NO_EXPECTATIONS } from '../harness/run/expectations.ts';
+import invoice from '../harness/servers/invoice.ts';
+import { CATALOGUE } from '../spec/index.ts';
 import { fixtureAdapter, makeWorkspace, removeWorkspace, ROOT, runCli, type Workspace } from './fixtures/run-cli.ts';
 
 describe('the catalogue under mocha', function () {
@@ -67,6 +72,14 @@ describe('the catalogue under mocha', function () {
     expect(report.failures.map((f) => f.fullTitle)).to.include('team extras is a plain failing test');
     // The summary is not mixed into the JSON document on stdout.
     expect(run.stderr).to.include('conformance: 0 passed, 1 failed');
+  });
+
+  it('checkServers runs exactly the cases it is given: a case of no spec file, and a copy under another id', async function () {
+    const wrongCa = CATALOGUE.find((c) => c.id === 'trust::wrong-ca');
+    if (!wrongCa) throw new Error('trust::wrong-ca is missing');
+    const own = defineCase({ ...wrongCa, id: 'team::wrong-ca-again', family: 'team' });
+    const [report] = await checkServers([{ adapter: invoice, expectations: NO_EXPECTATIONS }], [wrongCa, own], {}, { tls: ['1.3'] });
+    expect(report?.cases.map((c) => `${c.id} ${c.tls} ${c.verdict}`)).to.deep.equal(['trust::wrong-ca 1.3 pass', 'team::wrong-ca-again 1.3 pass']);
   });
 
   it('refuses an unknown reporter, a --spec that matches nothing and a spec file that does not load: exit 2, one line', async function () {

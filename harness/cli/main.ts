@@ -496,7 +496,7 @@ async function runCli(opts: CliOptions, signal: AbortSignal, out: (line: string)
     ...(opts.probeTimeoutMs !== undefined ? { probeTimeoutMs: opts.probeTimeoutMs } : {}),
     strict: opts.strict,
   });
-  registerSelected(mocha, run, cases, users);
+  registerSelected(mocha, run, cases);
   const known = [...CATALOGUE, ...users];
   const { reports, failures } = await runConformance(mocha, run, {
     reportDir: opts.reportDir, version: pkg.version, knownIds: known.map((c) => c.id), signal,

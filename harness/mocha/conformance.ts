@@ -5,7 +5,7 @@
 import Mocha from 'mocha';
 import path from 'node:path';
 import { CATALOGUE } from '../../spec/index.ts';
-import { FAMILIES, type CaseDefinition } from '../run/case.ts';
+import type { CaseDefinition } from '../run/case.ts';
 import { HarnessError, messageOf } from '../errors.ts';
 import { packageRoot } from '../run/package-root.ts';
 import type { ServerReport } from '../run/results.ts';
@@ -30,18 +30,25 @@ export function userCases(run: ConformanceRun): CaseDefinition[] {
   return [...seen.values()];
 }
 
-/** Registers the selected cases as mocha tests: built-in families first, then the user's, under a suite per server when there are several. */
-export function registerSelected(mocha: Mocha, run: ConformanceRun, cases: readonly CaseDefinition[], users: readonly CaseDefinition[]): void {
-  const chosen = new Set(cases);
+/**
+ * Registers exactly `cases`, in their order, as mocha tests: a family suite per run of consecutive cases of one
+ * family and spec file, under a suite per server when there are several. A case a spec file declared keeps that
+ * file and the suite it was declared in; any other (the catalogue's) names its family's spec file.
+ */
+export function registerSelected(mocha: Mocha, run: ConformanceRun, cases: readonly CaseDefinition[]): void {
   const root = mocha.suite;
-  const builtInFamilies = FAMILIES.map((family) => ({ family: family, cases: CATALOGUE.filter((c) => c.family === family && chosen.has(c)), file: path.join(packageRoot(), 'spec', `${family}.spec.ts`), parent: undefined as Mocha.Suite | undefined }));
-  const userIds = new Set(users.map((u) => u.id));
-  const declared = run.declared.map((f) => ({ ...f, cases: f.cases.filter((c) => userIds.has(c.id) && chosen.has(c)) }));
-  const families = [...builtInFamilies, ...declared].filter((f) => f.cases.length > 0);
+  const origin = new Map<CaseDefinition, { file: string | undefined; parent: Mocha.Suite | undefined }>();
+  for (const f of run.declared) for (const def of f.cases) origin.set(def, { file: f.file, parent: f.parent });
+  const groups: { family: string; cases: CaseDefinition[]; file: string | undefined; parent: Mocha.Suite | undefined }[] = [];
+  for (const def of cases) {
+    const from = origin.get(def) ?? { file: path.join(packageRoot(), 'spec', `${def.family}.spec.ts`), parent: undefined };
+    const last = groups.at(-1);
+    if (last && last.family === def.family && last.file === from.file && last.parent === from.parent) last.cases.push(def);
+    else groups.push({ family: def.family, cases: [def], ...from });
+  }
   run.sessions.forEach((session, index) => {
-    const several = run.sessions.length > 1;
-    const serverSuite = several ? Mocha.Suite.create(root, session.name) : undefined;
-    for (const f of families) run.registerFamily(serverSuite ?? f.parent ?? root, f.family, f.cases, f.file, index);
+    const serverSuite = run.sessions.length > 1 ? Mocha.Suite.create(root, session.name) : undefined;
+    for (const g of groups) run.registerFamily(serverSuite ?? g.parent ?? root, g.family, g.cases, g.file, index);
   });
 }
 
@@ -78,7 +85,7 @@ export async function checkServers(targets: readonly SessionTarget[], cases: rea
   const versions = tls ?? settings.tls;
   const run = new ConformanceRun({ targets: [...targets], settings: { ...settings, ...(versions ? { tls: versions } : {}) }, ...(versions ? { selection: { tls: versions } } : {}) });
   const mocha = new Mocha();
-  registerSelected(mocha, run, cases, cases.filter((c) => !CATALOGUE.includes(c)));
+  registerSelected(mocha, run, cases);
   const { reports } = await runConformance(mocha, run, { version: rest.version ?? '', knownIds: rest.knownIds ?? [...CATALOGUE, ...cases].map((c) => c.id), ...rest });
   return reports;
 }

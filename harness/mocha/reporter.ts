@@ -64,7 +64,7 @@ export async function loadReporter(name: string, cwd = process.cwd()): Promise<R
 }
 
 /** The results of the run, per server, in mocha's order: only tests that ran. */
-export function collectResults(root: Mocha.Suite, run: ConformanceRun): Map<number, CaseResult[]> {
+export function collectResults(root: Mocha.Suite): Map<number, CaseResult[]> {
   const out = new Map<number, CaseResult[]>();
   const walk = (s: Mocha.Suite): void => {
     for (const test of s.tests) {
@@ -77,13 +77,12 @@ export function collectResults(root: Mocha.Suite, run: ConformanceRun): Map<numb
     for (const child of s.suites) walk(child);
   };
   walk(root);
-  for (const [index] of out) if (!run.sessions[index]) out.delete(index);
   return out;
 }
 
 /** The reports of a finished run (servers whose runs were cut short by a fault have none). */
 export function buildReports(root: Mocha.Suite, opts: Pick<ConformanceReporterOptions, 'run' | 'version' | 'shard' | 'knownIds' | 'decorate'>): ServerReport[] {
-  const results = collectResults(root, opts.run);
+  const results = collectResults(root);
   const reports: ServerReport[] = [];
   opts.run.sessions.forEach((session, index) => {
     if (session.fatal !== undefined) return;
