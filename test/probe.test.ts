@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import tmp from 'tmp-promise';
 import { PkiBuilder, type BuiltPki } from '../harness/pki/pki.ts';
-import { captureClientHello, holdStalled, probe, sendRaw, type Identity } from '../harness/probe/probe.ts';
+import { captureClientHello, holdStalled, probe, sendRaw, serverNameError, type Identity } from '../harness/probe/probe.ts';
 
 /** Starts a loopback TCP server; returns its port and a stop function. */
 async function listen(onConnection: (socket: net.Socket) => void): Promise<{ port: number; stop: () => Promise<void> }> {
@@ -137,6 +137,68 @@ describe('renegotiation probe', function () {
       expect(result.renegotiations?.attempted).to.equal(1);
     } finally {
       await server.stop();
+    }
+  });
+});
+
+describe('server name check', function () {
+  let dir: tmp.DirectoryResult;
+  let pki: BuiltPki;
+
+  before(async function () {
+    dir = await tmp.dir({ unsafeCleanup: true });
+    const b = new PkiBuilder();
+    const root = b.ca('root');
+    b.leaf('server', { issuer: root, cn: 'localhost', role: 'server' });
+    b.leaf('other', { issuer: root, cn: 'localhost', role: 'server', san: ['DNS:other.example'] });
+    b.leaf('wild', { issuer: root, cn: 'wild', role: 'server', san: ['DNS:*.example.com', 'IP:::1'] });
+    b.leaf('cn-only', { issuer: root, cn: 'localhost', role: 'server', san: null });
+    pki = await b.build(dir.path);
+  });
+  after(async function () {
+    await dir.cleanup();
+  });
+
+  it('agrees with tls.checkServerIdentity on every certificate and name', function () {
+    const hosts = ['localhost', 'LOCALHOST', '127.0.0.1', '127.0.0.2', '::1', 'other.example', 'a.example.com', 'a.b.example.com', 'example.com', 'wild'];
+    let refusals = 0;
+    for (const name of ['server', 'other', 'wild', 'cn-only']) {
+      const x509 = pki.cert(name).x509;
+      const cn = /(?:^|\n)CN=([^\n]*)/.exec(x509.subject)?.[1];
+      const peer = { subject: { CN: cn }, subjectaltname: x509.subjectAltName } as unknown as tls.PeerCertificate;
+      for (const host of hosts) {
+        const ours = serverNameError(x509, host);
+        const node = tls.checkServerIdentity(host, peer);
+        expect(ours === undefined, `${name} for ${host}: ${ours?.message ?? 'matches'} / node: ${node?.message ?? 'matches'}`).to.equal(node === undefined);
+        if (ours) {
+          refusals += 1;
+          expect((ours as NodeJS.ErrnoException).code).to.equal('ERR_TLS_CERT_ALTNAME_INVALID');
+        }
+      }
+    }
+    expect(refusals, 'some names are refused').to.be.above(10);
+  });
+
+  it('makes a server certificate for another name a probe error, before any request', async function () {
+    const sockets = new Set<tls.TLSSocket>();
+    const server = tls.createServer({ cert: pki.cert('other').pem, key: await readFile(pki.cert('other').key) }, (socket) => {
+      sockets.add(socket);
+      socket.on('error', () => socket.destroy());
+      socket.once('data', () => { socket.end('HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nCANARY'); });
+    });
+    server.on('tlsClientError', () => undefined);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const wrong = await probe({ port, tls: '1.3', serverCa: pki.cert('root').pem, canary: 'CANARY', timeoutMs: 5_000 });
+      expect(wrong.observations[0]?.outcome).to.equal('error');
+      expect(wrong.observations[0]?.error).to.match(/ERR_TLS_CERT_ALTNAME_INVALID|altnames/);
+      const named = await probe({ port, tls: '1.3', serverCa: pki.cert('root').pem, canary: 'CANARY', servername: 'other.example', timeoutMs: 5_000 });
+      expect(named.observations[0]?.outcome).to.equal('accepted');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 });

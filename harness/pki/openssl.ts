@@ -205,13 +205,13 @@ export interface OcspCall {
 export async function answerOcspRequest(dir: string, call: OcspCall, signal?: AbortSignal): Promise<void> {
   const argv = ['ocsp', '-index', call.index, '-CA', call.ca, '-rsigner', call.signer, '-rkey', call.signerKey,
     '-reqin', call.request, '-respout', call.response, '-ndays', '1'];
-  const result = await execa(opensslBinary(), argv, {
-    cwd: dir, reject: false, timeout: OCSP_CALL_TIMEOUT_MS, stdin: 'ignore',
+  const result = await runCommand(opensslBinary(), argv, {
+    cwd: dir, timeoutMs: OCSP_CALL_TIMEOUT_MS,
     env: { OPENSSL_CONF: path.join(dir, 'openssl.cnf') },
-    ...(signal ? { cancelSignal: signal } : {}),
+    ...(signal ? { signal } : {}),
   });
   if (result.failed) {
-    const why = result.timedOut ? `timed out after ${OCSP_CALL_TIMEOUT_MS} ms` : lastLines(result.stderr || String(result.message), 3);
+    const why = result.timedOut ? `timed out after ${OCSP_CALL_TIMEOUT_MS} ms` : lastLines(result.stderr || result.message, 3);
     throw new Error(`openssl ${argv.join(' ')} failed: ${why}`);
   }
 }

@@ -1,18 +1,21 @@
 // Starts the short-lived commands of harness/pki/openssl.ts (its only user) from a
-// small long-lived helper process instead of from the suite's own process: a
-// fork copies the parent's page tables, so every spawn from a suite of a few
-// hundred MB costs the main thread milliseconds that a helper of a few tens of
-// MB pays on its own thread. The helper is started once per process on first
-// use, ends with it on every exit path (its stdin closes when the suite dies,
-// however it dies; it then kills what it started), and keeps the contract of
-// the direct call: the same argv, cwd and environment, a timeout, cancellation
-// by AbortSignal (the command is killed), stdout and stderr without their final
-// newline. Opt-in while it is measured: MTLS_CONFORMANCE_SPAWNER=1 turns it on; by default every command starts directly.
+// small long-lived shell instead of from the suite's own process. A fork copies
+// the parent's page tables: from a suite of a few hundred MB every spawn costs
+// its main thread about 5 ms and the kernel as much again, while a shell of a
+// megabyte forks in a fraction of that, on its own CPU.
+//
+// The helper is a POSIX sh reading one command per line. It lives while a run
+// holds it (holdSpawner), so no process of it outlives a run; without a holder
+// every command is started directly, as it is with MTLS_CONFORMANCE_SPAWNER=0.
+// It keeps the contract of the direct call: the same argv, cwd and environment,
+// a timeout, cancellation by AbortSignal (the command is killed: SIGTERM, then
+// SIGKILL), stdout and stderr without their final newline. A command whose
+// arguments a line cannot carry (a newline in one) is started directly.
 import { execa } from 'execa';
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import type { Socket } from 'node:net';
-import type { Readable, Writable } from 'node:stream';
-import { FORCE_KILL_MS } from '../run/bounds.ts';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import tmp from 'tmp-promise';
+import { FORCE_KILL_MS, SPAWNER_START_MS } from '../run/bounds.ts';
 
 /** What harness/pki/openssl.ts reads of a finished command (a subset of execa's result). */
 export interface CommandResult {
@@ -34,133 +37,145 @@ export interface CommandOptions {
   signal?: AbortSignal;
 }
 
-/** The helper's process title: how process listings tell it from what an adapter left running. */
+/** The last argument of the helper's command line: how process listings tell it from what an adapter left running. */
 export const SPAWNER_TITLE = 'mtls-conformance-spawner';
 
 /**
- * The helper: newline-delimited JSON in (a command, or { kill: id }), one line out per finished command. It
- * ignores SIGINT (a terminal's Ctrl-C reaches the commands directly, as it did before, and the suite decides),
- * and ends on SIGTERM or when its stdin closes, killing whatever it started.
+ * The helper. A line `ID SLOT 'dir' N 'K=V'... 'file' 'arg'...` (every word single-quoted) starts `file` in `dir`
+ * with N variables added, in the background; the helper answers `ID p PID` once it runs and `ID x STATUS O E` when
+ * it ends, its stdout and stderr in SLOT.o and SLOT.e of the helper's own temp dir ($1), O and E saying whether
+ * each is non-empty (a slot is reused once its command has been read, so no file is removed). Background commands of a
+ * non-interactive shell ignore SIGINT: an interrupted suite ends them itself (stdin closes, or a kill by pid).
+ * On the end of its stdin or on SIGTERM the helper stops what runs and exits.
  */
-const HELPER_SOURCE = `'use strict';
-process.title = ${JSON.stringify(SPAWNER_TITLE)};
-const { spawn } = require('child_process');
-const running = new Map();
-const send = (m) => { process.stdout.write(JSON.stringify(m) + '\\n'); };
-const stop = (r) => {
-  try { r.child.kill('SIGTERM'); } catch {}
-  r.force = setTimeout(() => { try { r.child.kill('SIGKILL'); } catch {} }, ${FORCE_KILL_MS});
-};
-const end = () => {
-  for (const r of running.values()) { try { r.child.kill('SIGKILL'); } catch {} }
-  process.exit(0);
-};
-const start = (m) => {
-  const r = { out: [], err: [], timedOut: false, canceled: false, error: undefined, child: undefined, timer: undefined, force: undefined };
-  try {
-    r.child = spawn(m.file, m.argv, { cwd: m.cwd, env: m.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e) {
-    send({ id: m.id, code: null, signal: null, stdout: '', stderr: '', timedOut: false, canceled: false, error: String(e && e.message || e) });
-    return;
-  }
-  running.set(m.id, r);
-  r.child.stdout.on('data', (d) => { r.out.push(d); });
-  r.child.stderr.on('data', (d) => { r.err.push(d); });
-  r.child.on('error', (e) => { r.error = String(e && e.message || e); });
-  if (m.timeoutMs > 0) r.timer = setTimeout(() => { r.timedOut = true; stop(r); }, m.timeoutMs);
-  r.child.on('close', (code, signal) => {
-    clearTimeout(r.timer);
-    clearTimeout(r.force);
-    running.delete(m.id);
-    send({ id: m.id, code, signal, stdout: Buffer.concat(r.out).toString('utf8'), stderr: Buffer.concat(r.err).toString('utf8'), timedOut: r.timedOut, canceled: r.canceled, error: r.error });
-  });
-};
-let buffer = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (d) => {
-  buffer += d;
-  for (let i = buffer.indexOf('\\n'); i >= 0; i = buffer.indexOf('\\n')) {
-    const line = buffer.slice(0, i);
-    buffer = buffer.slice(i + 1);
-    let m;
-    try { m = JSON.parse(line); } catch { continue; }
-    if (m.kill !== undefined) {
-      const r = running.get(m.kill);
-      if (r && !r.canceled) { r.canceled = true; stop(r); }
-    } else start(m);
-  }
-});
-process.stdin.on('end', end);
-process.stdin.on('error', end);
-process.stdout.on('error', end);
-process.on('SIGTERM', end);
-process.on('SIGINT', () => {});
+const HELPER_SCRIPT = `unset MTLS_CONFORMANCE_SPAWNER_SCRIPT
+out=$1
+run() {
+  id=$1; slot=$2; dir=$3; n=$4; shift 4
+  while [ "$n" -gt 0 ]; do export "$1"; shift; n=$((n - 1)); done
+  if ! cd "$dir" 2>"$out/$slot.e"; then echo "$id x 126 0 1"; return; fi
+  "$@" </dev/null >"$out/$slot.o" 2>"$out/$slot.e" &
+  pid=$!
+  trap 'kill -TERM $pid 2>/dev/null; wait $pid; echo "$id x 143 0 0"; exit 0' TERM
+  echo "$id p $pid"
+  wait $pid
+  rc=$?
+  o=0; e=0
+  if [ -s "$out/$slot.o" ]; then o=1; fi
+  if [ -s "$out/$slot.e" ]; then e=1; fi
+  echo "$id x $rc $o $e"
+}
+stop() { for j in $(jobs -p); do kill -TERM "$j" 2>/dev/null; done; wait; exit 0; }
+trap '' INT
+trap stop TERM
+while IFS= read -r line; do
+  eval "run $line" &
+done
+stop
 `;
 
-/** One finished command as the helper reports it. */
-interface Reply {
+/** The helper's shell, writing the outputs of its commands into `outDir`. */
+function startShell(outDir: string) {
+  return execa('/bin/sh', ['-c', 'eval "$MTLS_CONFORMANCE_SPAWNER_SCRIPT"', SPAWNER_TITLE, outDir], {
+    stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: false, reject: false,
+    env: { MTLS_CONFORMANCE_SPAWNER_SCRIPT: HELPER_SCRIPT },
+    forceKillAfterDelay: FORCE_KILL_MS,
+  });
+}
+
+/** A command in flight in the helper. */
+interface Running {
   id: number;
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
+  /** Which output files it writes. */
+  slot: number;
+  /** Whether its stdout and stderr files have content. */
+  hasOut: boolean;
+  hasErr: boolean;
+  pid?: number;
+  /** Kill asked before the helper said the pid. */
+  killWanted: boolean;
   timedOut: boolean;
   canceled: boolean;
-  error?: string;
+  force?: NodeJS.Timeout;
+  done: (status: number | undefined) => void;
 }
 
-interface Pending {
-  done: (reply: Reply | undefined) => void;
+/** Single-quoted for sh: nothing inside is expanded. */
+function quote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-type HelperProcess = ChildProcessByStdio<Writable, Readable, Readable>;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** The running helper of this process. */
+/** The running helper: one per set of holders. */
 class Helper {
-  private readonly child: HelperProcess;
-  private readonly pending = new Map<number, Pending>();
+  private readonly child: ReturnType<typeof startShell>;
+  private readonly running = new Map<number, Running>();
   private nextId = 1;
+  private readonly freeSlots: number[] = [];
+  private slots = 0;
   private buffer = '';
-  /** The helper's own stderr, last part: says why it died, if it ever does. */
   private stderrTail = '';
   dead = false;
-  private readonly onExit = (): void => { this.child.kill('SIGTERM'); };
+  /** Resolves once the helper has exited and its temp dir is gone. */
+  readonly ended: Promise<void>;
 
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
-  constructor() {
-    this.child = spawn(process.execPath, ['--max-old-space-size=64', '-e', HELPER_SOURCE], {
-      stdio: ['pipe', 'pipe', 'pipe'], env: process.env, detached: false,
-    });
-    this.child.unref();
+  constructor(readonly outDir: string, cleanup: () => Promise<void>) {
+    this.child = startShell(outDir);
     this.child.stdout.setEncoding('utf8');
     this.child.stdout.on('data', (chunk: string) => { this.read(chunk); });
     this.child.stderr.setEncoding('utf8');
     this.child.stderr.on('data', (chunk: string) => { this.stderrTail = (this.stderrTail + chunk).slice(-2_000); });
     this.child.stdin.on('error', () => { this.die(); });
-    this.child.on('error', () => { this.die(); });
-    this.child.on('close', () => { this.die(); });
-    // Nothing of the helper keeps the suite alive; a command in flight does (see idle()).
-    this.idle();
-    process.once('exit', this.onExit);
+    // Its exit, not the end of its pipes: a command it left behind may hold them open.
+    this.ended = new Promise<void>((resolve) => { this.child.once('exit', () => { resolve(); }); })
+      .then(() => { this.die(); return cleanup(); })
+      .catch(() => undefined);
+    this.child.catch(() => undefined);
   }
 
-  run(file: string, argv: readonly string[], opts: CommandOptions): Promise<Reply | undefined> {
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get idle(): boolean {
+    return this.running.size === 0;
+  }
+
+  /** Starts `file argv`; resolves to its exit status (128 + n for signal n), or undefined if the helper died. */
+  start(file: string, argv: readonly string[], opts: Pick<CommandOptions, 'cwd' | 'env'>): { run: Running; status: Promise<number | undefined> } {
     const id = this.nextId++;
-    return new Promise<Reply | undefined>((resolve) => {
-      const onAbort = (): void => { if (!this.dead) this.child.stdin.write(JSON.stringify({ kill: id }) + '\n'); };
-      this.pending.set(id, {
-        done: (reply) => {
-          opts.signal?.removeEventListener('abort', onAbort);
-          resolve(reply);
-        },
-      });
-      this.busy();
-      this.child.stdin.write(JSON.stringify({ id, file, argv, cwd: opts.cwd, env: { ...process.env, ...opts.env }, timeoutMs: opts.timeoutMs }) + '\n');
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    let done!: (status: number | undefined) => void;
+    const status = new Promise<number | undefined>((resolve) => { done = resolve; });
+    const slot = this.freeSlots.pop() ?? this.slots++;
+    const run: Running = { id, slot, hasOut: false, hasErr: false, killWanted: false, timedOut: false, canceled: false, done };
+    this.running.set(id, run);
+    const env = Object.entries(opts.env).map(([k, v]) => quote(`${k}=${v}`));
+    this.child.stdin.write(`${id} ${slot} ${quote(opts.cwd)} ${env.length} ${env.join(' ')} ${[file, ...argv].map(quote).join(' ')}\n`);
+    return { run, status };
+  }
+
+  /** SIGTERM now (or once its pid is known), SIGKILL after FORCE_KILL_MS. */
+  kill(run: Running): void {
+    if (run.pid === undefined) {
+      run.killWanted = true;
+      return;
+    }
+    signal(run.pid, 'SIGTERM');
+    run.force ??= setTimeout(() => { if (run.pid !== undefined && this.running.has(run.id)) signal(run.pid, 'SIGKILL'); }, FORCE_KILL_MS);
+  }
+
+  /** What a finished command wrote; its slot is free again once read. */
+  async outputs(run: Running): Promise<{ stdout: string; stderr: string }> {
+    const read = (has: boolean, ext: string): Promise<string> => has ? readFile(path.join(this.outDir, `${run.slot}.${ext}`), 'utf8').catch(() => '') : Promise.resolve('');
+    const [stdout, stderr] = await Promise.all([read(run.hasOut, 'o'), read(run.hasErr, 'e')]);
+    this.freeSlots.push(run.slot);
+    return { stdout, stderr };
+  }
+
+  /** Asks the helper to end once its stdin is read (nothing runs by then: callers close it idle). */
+  close(): void {
+    this.child.stdin.end();
   }
 
   private read(chunk: string): void {
@@ -168,28 +183,35 @@ class Helper {
     for (let i = this.buffer.indexOf('\n'); i >= 0; i = this.buffer.indexOf('\n')) {
       const line = this.buffer.slice(0, i);
       this.buffer = this.buffer.slice(i + 1);
-      let reply: Reply;
-      try {
-        reply = JSON.parse(line) as Reply;
-      } catch {
+      const m = /^(\d+) ([px]) (\d+)(?: ([01]) ([01]))?$/.exec(line);
+      if (!m) continue;
+      const run = this.running.get(Number(m[1]));
+      if (!run) continue;
+      if (m[2] === 'p') {
+        run.pid = Number(m[3]);
+        if (run.killWanted) this.kill(run);
         continue;
       }
-      const entry = this.pending.get(reply.id);
-      if (!entry) continue;
-      this.pending.delete(reply.id);
-      if (this.pending.size === 0) this.idle();
-      entry.done(reply);
+      this.running.delete(run.id);
+      clearTimeout(run.force);
+      run.hasOut = m[4] === '1';
+      run.hasErr = m[5] === '1';
+      run.done(Number(m[3]));
     }
   }
 
-  /** Ends every command in flight as failed (undefined reply); the next call starts a new helper. */
+  /** Ends every command in flight as failed (undefined status); the next holder starts a new helper. */
   private die(): void {
     if (this.dead) return;
     this.dead = true;
-    process.removeListener('exit', this.onExit);
     if (helper === this) helper = undefined;
-    for (const entry of this.pending.values()) entry.done(undefined);
-    this.pending.clear();
+    for (const run of this.running.values()) {
+      clearTimeout(run.force);
+      // Its openssl, if it still runs, is ended here: nothing of the helper outlives it.
+      if (run.pid !== undefined) signal(run.pid, 'SIGKILL');
+      run.done(undefined);
+    }
+    this.running.clear();
   }
 
   /** Why the helper is gone, for the message of a command it took down with it. */
@@ -197,46 +219,116 @@ class Helper {
     const tail = this.stderrTail.trim().split('\n').slice(-2).join(' | ');
     return `the helper that starts openssl exited${tail === '' ? '' : `: ${tail}`}`;
   }
+}
 
-  // The helper's stdio are pipes, that is sockets: they can be ref'd and unref'd.
-  private busy(): void {
-    (this.child.stdout as Socket).ref();
-  }
-
-  private idle(): void {
-    (this.child.stdout as Socket).unref();
-    (this.child.stderr as Socket).unref();
-    (this.child.stdin as Socket).unref();
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // Already gone.
   }
 }
 
 let helper: Helper | undefined;
+let starting: Promise<Helper | undefined> | undefined;
+let holders = 0;
+/** Helpers closed and not yet gone: a release waits for them. */
+const closing = new Set<Promise<void>>();
 
-function useHelper(): boolean {
-  return process.env['MTLS_CONFORMANCE_SPAWNER'] === '1';
+function enabled(): boolean {
+  return process.env['MTLS_CONFORMANCE_SPAWNER'] !== '0';
 }
 
-/** Runs `file argv` to its end (never rejects): through the helper, or directly when it is switched off. */
+/**
+ * Keeps a helper for the commands started until the returned release is called (a run holds it for its whole
+ * length). The release resolves once no helper of this process runs any more, if no other holder is left.
+ */
+export function holdSpawner(): () => Promise<void> {
+  holders += 1;
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    holders -= 1;
+    closeIfUnheld();
+    await Promise.all([...closing]);
+  };
+}
+
+function closeIfUnheld(): void {
+  if (holders > 0 || !helper || !helper.idle) return;
+  const ending = helper;
+  helper = undefined;
+  ending.close();
+  const gone = ending.ended.finally(() => { closing.delete(gone); });
+  closing.add(gone);
+}
+
+/** The helper for the next command, started on first use; undefined when none can be had (then a command starts directly). */
+async function currentHelper(): Promise<Helper | undefined> {
+  if (helper && !helper.dead) return helper;
+  starting ??= (async () => {
+    try {
+      const dir = await tmp.dir({ prefix: 'mtls-spawner-', unsafeCleanup: true });
+      const made = new Helper(dir.path, () => dir.cleanup());
+      // A helper that cannot start (no /bin/sh) is noticed within the bound; commands then start directly.
+      const up = await Promise.race([
+        new Promise<boolean>((resolve) => { made.start('true', [], { cwd: dir.path, env: {} }).status.then((s) => { resolve(s === 0); }, () => { resolve(false); }); }),
+        new Promise<boolean>((resolve) => { setTimeout(() => { resolve(false); }, SPAWNER_START_MS).unref(); }),
+      ]);
+      if (!up) {
+        made.close();
+        await made.ended;
+        return undefined;
+      }
+      return made;
+    } catch {
+      return undefined;
+    } finally {
+      starting = undefined;
+    }
+  })();
+  const made = await starting;
+  if (made && !made.dead) {
+    if (holders === 0) {
+      // Every holder left while it started.
+      made.close();
+      return undefined;
+    }
+    helper = made;
+  }
+  return made && !made.dead ? made : undefined;
+}
+
+/** Runs `file argv` to its end (never rejects): through the helper while a run holds one, else directly. */
 export async function runCommand(file: string, argv: readonly string[], opts: CommandOptions): Promise<CommandResult> {
   const line = [file, ...argv].join(' ');
-  if (!useHelper()) return direct(file, argv, opts);
+  const carried = !argv.some((a) => a.includes('\n')) && Object.entries(opts.env).every(([k, v]) => ENV_NAME.test(k) && !v.includes('\n'));
+  if (!enabled() || holders === 0 || !carried) return direct(file, argv, opts);
   if (opts.signal?.aborted) return { stdout: '', stderr: '', failed: true, timedOut: false, isCanceled: true, message: `Command was canceled: ${line}` };
-  helper ??= new Helper();
-  const running = helper;
-  const reply = await running.run(file, argv, opts);
-  if (reply === undefined) {
-    const canceled = opts.signal?.aborted === true;
-    return { stdout: '', stderr: '', failed: true, timedOut: false, isCanceled: canceled, message: `Command failed: ${line}: ${running.why()}` };
+  const running = await currentHelper();
+  if (!running) return direct(file, argv, opts);
+  const { run, status: ended } = running.start(file, argv, opts);
+  const onAbort = (): void => { run.canceled = true; running.kill(run); };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = opts.timeoutMs > 0 ? setTimeout(() => { run.timedOut = true; running.kill(run); }, opts.timeoutMs) : undefined;
+  const status = await ended;
+  clearTimeout(timer);
+  opts.signal?.removeEventListener('abort', onAbort);
+  const { stdout: out, stderr: err } = await running.outputs(run);
+  closeIfUnheld();
+  if (status === undefined) {
+    return { stdout: '', stderr: '', failed: true, timedOut: false, isCanceled: opts.signal?.aborted === true, message: `Command failed: ${line}: ${running.why()}` };
   }
-  const stdout = stripFinalNewline(reply.stdout);
-  const stderr = stripFinalNewline(reply.stderr);
-  const failed = reply.error !== undefined || reply.code !== 0;
-  const isCanceled = failed && (reply.canceled || opts.signal?.aborted === true);
-  const message = reply.error !== undefined ? `Command failed with ${reply.error}: ${line}`
-    : reply.timedOut ? `Command timed out after ${opts.timeoutMs} milliseconds: ${line}`
-      : reply.signal !== null ? `Command was killed with ${reply.signal}: ${line}`
-        : reply.code !== 0 ? `Command failed with exit code ${reply.code ?? ''}: ${line}` : '';
-  return { stdout, stderr, failed, timedOut: reply.timedOut, isCanceled, message };
+  const stdout = stripFinalNewline(out);
+  const stderr = stripFinalNewline(err);
+  const failed = status !== 0;
+  const isCanceled = failed && (run.canceled || opts.signal?.aborted === true);
+  const message = run.timedOut ? `Command timed out after ${opts.timeoutMs} milliseconds: ${line}`
+    : status === 127 ? `Command failed with ENOENT: ${line}`
+      : status > 128 ? `Command was killed with signal ${status - 128}: ${line}`
+        : failed ? `Command failed with exit code ${status}: ${line}` : '';
+  return { stdout, stderr, failed, timedOut: run.timedOut, isCanceled, message };
 }
 
 async function direct(file: string, argv: readonly string[], opts: CommandOptions): Promise<CommandResult> {

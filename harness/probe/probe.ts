@@ -1,7 +1,7 @@
 // The probe client: one TLS connection on loopback presenting a chosen identity
 // (or none), one or more HTTP/1.1 requests on it, every wait bounded, and what
 // happened classified per docs/contract.md ("Outcomes and verdicts") with the raw evidence kept.
-import { constants as cryptoConstants } from 'node:crypto';
+import { constants as cryptoConstants, type X509Certificate } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { SecureContexts } from './contexts.ts';
@@ -151,15 +151,18 @@ function connectOnce(opts: ProbeOptions): Promise<ProbeResult> {
       ciphers: opts.ciphers ?? 'DEFAULT:@SECLEVEL=0',
       ...(opts.sessionTickets === false ? { secureOptions: cryptoConstants.SSL_OP_NO_TICKET } : {}),
     };
-    const socket = tls.connect({
+    const socket: tls.TLSSocket = tls.connect({
       host: opts.host ?? '127.0.0.1',
       port: opts.port,
       ...(opts.servername === false ? {} : { servername: opts.servername ?? 'localhost' }),
       ...(opts.contexts ? { secureContext: opts.contexts.get(contextOptions) } : contextOptions),
       ...(opts.session ? { session: opts.session } : {}),
-      ...(opts.verifyServerName === false ? { checkServerIdentity: () => undefined } : {}),
+      checkServerIdentity: opts.verifyServerName === false ? () => undefined : (host: string): Error | undefined => serverNameError(socket.getPeerX509Certificate(), host),
       rejectUnauthorized: true,
     });
+    // Node turns the whole verified server chain into objects only to hand it to checkServerIdentity; the name is
+    // checked on the X509Certificate instead (serverNameError), and nothing else reads the chain of a probe socket.
+    socket.getPeerCertificate = noPeerObjects;
 
     const finish = (): void => {
       if (settled) return;
@@ -294,6 +297,22 @@ function connectOnce(opts: ProbeOptions): Promise<ProbeResult> {
       if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return ended('reset', err.code);
       fail(classifyError(err, handshakeDone));
     });
+  });
+}
+
+/** What a probe socket gives for getPeerCertificate(): nothing is built (see connectOnce). */
+const noPeerObjects = (() => ({})) as tls.TLSSocket['getPeerCertificate'];
+
+/**
+ * tls.checkServerIdentity on the server's X509Certificate: an IP is matched against the IP SANs, a name against the
+ * DNS SANs (the CN only when there are none), with the same error code.
+ */
+export function serverNameError(cert: X509Certificate | undefined, host: string): Error | undefined {
+  const name = host.replace(/\.$/, '');
+  if (cert && (net.isIP(name) !== 0 ? cert.checkIP(name) : cert.checkHost(name, { subject: 'default', partialWildcards: false, multiLabelWildcards: false })) !== undefined) return undefined;
+  const altnames = cert?.subjectAltName ?? '';
+  return Object.assign(new Error(`Hostname/IP does not match certificate's altnames: ${net.isIP(name) !== 0 ? 'IP' : 'Host'}: ${host}. is not in the cert's altnames: ${altnames}`), {
+    code: 'ERR_TLS_CERT_ALTNAME_INVALID', reason: `${host} is not in the cert's altnames: ${altnames}`, host,
   });
 }
 

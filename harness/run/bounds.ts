@@ -75,6 +75,8 @@ export const OCSP_CALL_TIMEOUT_MS = 10_000;
 export const OCSP_LISTEN_MS = 5_000;
 /** The suite's OCSP responder reading one request. */
 export const OCSP_REQUEST_MS = 5_000;
+/** The shell that starts openssl commands answering its first one; past it, commands start directly. */
+export const SPAWNER_START_MS = 5_000;
 /** A timed-out or cancelled openssl command exiting after SIGTERM before SIGKILL (as execa gives). */
 export const FORCE_KILL_MS = 5_000;
 /** An `openssl s_server` reference server listening. */

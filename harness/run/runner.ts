@@ -17,6 +17,7 @@ import { HarnessError, isHarnessError, messageOf } from '../errors.ts';
 import { expectedFailure, type Expectations, NO_EXPECTATIONS } from './expectations.ts';
 import { readSettledLogs, waitForLog } from '../probe/logs.ts';
 import { leaseKeys, stoppedKeysSettled } from '../pki/key-pool.ts';
+import { holdSpawner } from '../pki/spawner.ts';
 import { replayScript, shellQuote } from '../pki/openssl.ts';
 import { PkiBuilder, type BuildOptions, type BuiltPki } from '../pki/pki.ts';
 import { captureClientHello, describeObservation, observationSentence, probe, sendRaw, type ProbeOptions, type ProbeRequest } from '../probe/probe.ts';
@@ -67,6 +68,8 @@ const NEVER_STARTED_AFTER = 3;
 export async function runCases(opts: RunOptions): Promise<CaseResult[]> {
   const versions = opts.tls ?? ['1.2', '1.3'];
   // Slow keys start generating now, beside the quick cases, instead of inside the case that needs them.
+  // openssl starts from a small helper while the run lasts; it ends with the run.
+  const releaseSpawner = holdSpawner();
   const releaseKeys = leaseKeys(new Set(opts.cases.flatMap((def) => (def.requires ?? []).some((c) => !opts.adapter.capabilities.includes(c)) ? [] : declarePki(def).keySpecs())));
   try {
     // The version check's start is the run's first: a server that cannot start at all ends the run there, after one bound.
@@ -81,6 +84,7 @@ export async function runCases(opts: RunOptions): Promise<CaseResult[]> {
     releaseKeys();
     // A generation this release stopped ends (openssl gone, temp dir removed) before the run does.
     await stoppedKeysSettled();
+    await releaseSpawner();
   }
 }
 
