@@ -10,7 +10,8 @@
 // It keeps the contract of the direct call: the same argv, cwd and environment,
 // a timeout, cancellation by AbortSignal (the command is killed: SIGTERM, then
 // SIGKILL), stdout and stderr without their final newline. A command whose
-// arguments a line cannot carry (a newline in one) is started directly.
+// arguments a line cannot carry (a newline in one) is started directly, and so
+// is every command of a process whose helper did not answer its first one.
 import { execa } from 'execa';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -156,7 +157,7 @@ class Helper {
   }
 
   /** SIGTERM now (or once its pid is known), SIGKILL after FORCE_KILL_MS. */
-  kill(run: Running): void {
+  stop(run: Running): void {
     if (run.pid === undefined) {
       run.killWanted = true;
       return;
@@ -178,6 +179,13 @@ class Helper {
     this.child.stdin.end();
   }
 
+  /** Ends a helper that does not answer, and what it started. */
+  kill(): void {
+    this.close();
+    for (const run of this.running.values()) if (run.pid !== undefined) signal(run.pid, 'SIGKILL');
+    this.child.kill('SIGKILL');
+  }
+
   private read(chunk: string): void {
     this.buffer += chunk;
     for (let i = this.buffer.indexOf('\n'); i >= 0; i = this.buffer.indexOf('\n')) {
@@ -189,7 +197,7 @@ class Helper {
       if (!run) continue;
       if (m[2] === 'p') {
         run.pid = Number(m[3]);
-        if (run.killWanted) this.kill(run);
+        if (run.killWanted) this.stop(run);
         continue;
       }
       this.running.delete(run.id);
@@ -231,6 +239,8 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 
 let helper: Helper | undefined;
 let starting: Promise<Helper | undefined> | undefined;
+/** Set once a helper could not be started: commands then start directly for the rest of the process. */
+let unavailable = false;
 let holders = 0;
 /** Helpers closed and not yet gone: a release waits for them. */
 const closing = new Set<Promise<void>>();
@@ -267,37 +277,41 @@ function closeIfUnheld(): void {
 /** The helper for the next command, started on first use; undefined when none can be had (then a command starts directly). */
 async function currentHelper(): Promise<Helper | undefined> {
   if (helper && !helper.dead) return helper;
+  if (unavailable) return undefined;
   starting ??= (async () => {
     try {
       const dir = await tmp.dir({ prefix: 'mtls-spawner-', unsafeCleanup: true });
       const made = new Helper(dir.path, () => dir.cleanup());
-      // A helper that cannot start (no /bin/sh) is noticed within the bound; commands then start directly.
+      // A helper that cannot start (no /bin/sh, or one that does not answer within the bound) is given up for the
+      // process: every command then starts directly.
+      const first = made.start('true', [], { cwd: dir.path, env: {} });
+      let timer: NodeJS.Timeout | undefined;
       const up = await Promise.race([
-        new Promise<boolean>((resolve) => { made.start('true', [], { cwd: dir.path, env: {} }).status.then((s) => { resolve(s === 0); }, () => { resolve(false); }); }),
-        new Promise<boolean>((resolve) => { setTimeout(() => { resolve(false); }, SPAWNER_START_MS).unref(); }),
+        first.status.then((s) => s === 0),
+        new Promise<boolean>((resolve) => { timer = setTimeout(() => { resolve(false); }, SPAWNER_START_MS); }),
       ]);
+      clearTimeout(timer);
       if (!up) {
-        made.close();
+        unavailable = true;
+        made.kill();
         await made.ended;
         return undefined;
       }
+      await made.outputs(first.run);
       return made;
     } catch {
+      unavailable = true;
       return undefined;
     } finally {
       starting = undefined;
     }
   })();
   const made = await starting;
-  if (made && !made.dead) {
-    if (holders === 0) {
-      // Every holder left while it started.
-      made.close();
-      return undefined;
-    }
-    helper = made;
-  }
-  return made && !made.dead ? made : undefined;
+  if (!made || made.dead) return undefined;
+  helper = made;
+  // Every holder may have left while it started.
+  closeIfUnheld();
+  return helper === made ? made : undefined;
 }
 
 /** Runs `file argv` to its end (never rejects): through the helper while a run holds one, else directly. */
@@ -309,9 +323,11 @@ export async function runCommand(file: string, argv: readonly string[], opts: Co
   const running = await currentHelper();
   if (!running) return direct(file, argv, opts);
   const { run, status: ended } = running.start(file, argv, opts);
-  const onAbort = (): void => { run.canceled = true; running.kill(run); };
+  const onAbort = (): void => { run.canceled = true; running.stop(run); };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
-  const timer = opts.timeoutMs > 0 ? setTimeout(() => { run.timedOut = true; running.kill(run); }, opts.timeoutMs) : undefined;
+  // Aborted while the helper started: the listener came too late to hear it.
+  if (opts.signal?.aborted === true) onAbort();
+  const timer = opts.timeoutMs > 0 ? setTimeout(() => { run.timedOut = true; running.stop(run); }, opts.timeoutMs) : undefined;
   const status = await ended;
   clearTimeout(timer);
   opts.signal?.removeEventListener('abort', onAbort);
