@@ -19,6 +19,8 @@ if (fromSource) {
 }
 const { main } = fromSource ? await import('../harness/cli/main.ts') : await import('../dist/harness/cli/main.js');
 const { reapDescendants } = fromSource ? await import('../harness/run/processes.ts') : await import('../dist/harness/run/processes.js');
+const { keepHeapNearLiveData } = fromSource ? await import('../harness/run/memory.ts') : await import('../dist/harness/run/memory.js');
+keepHeapNearLiveData();
 const code = await main(process.argv.slice(2));
 // Nothing outlives a run: a server an adapter failed to stop (a start or stop that hung) ends here.
 try {

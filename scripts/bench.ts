@@ -14,9 +14,13 @@ import { opensslBinary } from '../harness/pki/openssl.ts';
 import { listDescendants } from '../harness/run/processes.ts';
 import { NO_EXPECTATIONS } from '../harness/run/expectations.ts';
 import { checkServers } from '../harness/mocha/conformance.ts';
+import { keepHeapNearLiveData } from '../harness/run/memory.ts';
 import type { CaseResult } from '../harness/run/results.ts';
 import invoice from '../harness/servers/invoice.ts';
 import { CATALOGUE } from '../spec/index.ts';
+
+// The same heap policy as the CLI's process, so the bench measures what a run costs there.
+keepHeapNearLiveData();
 
 const { values } = parseArgs({
   options: {

@@ -13,6 +13,10 @@ import { packDocsData, renderDocs } from '../harness/report/docs.ts';
 import { stabilizeReport } from '../harness/report/stable.ts';
 import { checkServers } from '../harness/mocha/conformance.ts';
 import { BUILT_IN_NAMES } from '../harness/servers/index.ts';
+import { keepHeapNearLiveData } from '../harness/run/memory.ts';
+
+// Five servers' runs in one process: the CLI's heap policy.
+keepHeapNearLiveData();
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
