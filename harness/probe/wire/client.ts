@@ -232,6 +232,16 @@ async function expectMessage(s: Session, ...types: number[]): Promise<{ type: nu
 }
 
 /** Records what a CertificateRequest asked for. */
+/** The CertificateRequest a server may send before `then` (noted and added to the transcript), and the `then` message. */
+async function optionalCertificateRequest(s: Session, tls: '1.2' | '1.3', then: number): Promise<{ request: CertificateRequest | undefined; message: { type: number; body: Buffer; raw: Buffer } }> {
+  const first = await expectMessage(s, HS.certificateRequest, then);
+  if (first.type !== HS.certificateRequest) return { request: undefined, message: first };
+  const request = decodeCertificateRequest(first.body, tls);
+  noteRequest(s, request, 'handshake');
+  s.transcript.add(first.raw);
+  return { request, message: await expectMessage(s, then) };
+}
+
 function noteRequest(s: Session, req: CertificateRequest, phase: 'handshake' | 'post-handshake'): void {
   s.result.certificateRequests.push({
     phase,
@@ -400,14 +410,7 @@ async function handshake13(s: Session): Promise<void> {
   const ee = await expectMessage(s, HS.encryptedExtensions);
   decodeExtensions(ee.body.subarray(2), 'EncryptedExtensions');
   s.transcript.add(ee.raw);
-  let message = await expectMessage(s, HS.certificateRequest, HS.certificate);
-  let request: CertificateRequest | undefined;
-  if (message.type === HS.certificateRequest) {
-    request = decodeCertificateRequest(message.body, '1.3');
-    noteRequest(s, request, 'handshake');
-    s.transcript.add(message.raw);
-    message = await expectMessage(s, HS.certificate);
-  }
+  const { request, message } = await optionalCertificateRequest(s, '1.3', HS.certificate);
   const serverChain = decodeCertificate(message.body, '1.3').certificates;
   s.transcript.add(message.raw);
   const serverCert = checkServerChain(s, serverChain);
@@ -483,14 +486,7 @@ async function handshake12(s: Session): Promise<void> {
   const group = groupOf(ske.group);
   if (!group || !groups.includes(group)) throw new DecodeError(`ServerKeyExchange uses group 0x${ske.group.toString(16)}, which was not offered`);
   s.result.group = group;
-  let message = await expectMessage(s, HS.certificateRequest, HS.serverHelloDone);
-  let request: CertificateRequest | undefined;
-  if (message.type === HS.certificateRequest) {
-    request = decodeCertificateRequest(message.body, '1.2');
-    noteRequest(s, request, 'handshake');
-    s.transcript.add(message.raw);
-    message = await expectMessage(s, HS.serverHelloDone);
-  }
+  const { request, message } = await optionalCertificateRequest(s, '1.2', HS.serverHelloDone);
   if (message.body.length !== 0) throw new DecodeError('ServerHelloDone with a body');
   s.transcript.add(message.raw);
 
