@@ -117,6 +117,29 @@ describe('PKI builder', function () {
     }, { unsafeCleanup: true });
   });
 
+  it('gives a client RSA-3072 key three primes and a server one two, and the replay generates the same', async function () {
+    this.timeout(120_000);
+    const primes = async (cwd: string, file: string): Promise<string> =>
+      /\(\d+ bit, (\d+) primes\)/.exec((await execa('openssl', ['pkey', '-in', file, '-text', '-noout'], { cwd })).stdout)?.[1] ?? 'unreadable';
+    await tmp.withDir(async ({ path: dir }) => {
+      const b = new PkiBuilder();
+      const root = b.ca('root');
+      b.leaf('server', { issuer: root, role: 'server', cn: 'localhost', key: 'rsa-3072' });
+      b.leaf('client', { issuer: root, cn: 'mail-server', key: 'rsa-3072' });
+      const pki = await b.build(dir);
+      expect(await primes(dir, 'client.key')).to.equal('3');
+      expect(await primes(dir, 'server.key')).to.equal('2');
+      // The server sees the same kind of public key either way.
+      for (const name of ['client', 'server']) expect(pki.cert(name).x509.publicKey.asymmetricKeyDetails?.modulusLength).to.equal(3072);
+      await tmp.withDir(async ({ path: empty }) => {
+        await writeFile(path.join(empty, 'replay.sh'), replayScript(pki.session.steps));
+        await execa('bash', ['replay.sh'], { cwd: empty });
+        expect(await primes(empty, 'client.key')).to.equal('3');
+        expect(await primes(empty, 'server.key')).to.equal('2');
+      }, { unsafeCleanup: true });
+    }, { unsafeCleanup: true });
+  });
+
   it('sets exact validity when asked (expired leaf)', async function () {
     await tmp.withDir(async ({ path: dir }) => {
       const b = new PkiBuilder();

@@ -4,7 +4,7 @@
 import { X509Certificate, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { HarnessError } from '../errors.ts';
-import { isPooled, pooledKey } from './key-pool.ts';
+import { CLIENT_KEY_PRIMES, genpkeyArgs, isPooled, pooledKey, type PoolKey } from './key-pool.ts';
 import { OpensslSession, shellQuote } from './openssl.ts';
 
 /** Key algorithms the builder can generate. */
@@ -18,7 +18,7 @@ export interface CertOptions {
   cn?: string;
   /** Whole subject in openssl -subj form (`/O=x/CN=y`, `+` joins a multi-valued RDN); overrides cn. */
   subject?: string;
-  /** Key algorithm; default EC P-256. */
+  /** Key algorithm; default EC P-256. A client's RSA-3072 or RSA-4096 key is multi-prime (3 or 4 primes): a server sees only its public key. */
   key?: KeySpec;
   /** Digest the issuer signs with; default sha256 (none for Ed25519 issuers). */
   digest?: Digest;
@@ -303,9 +303,9 @@ export class PkiBuilder {
     return this.decl({ name, kind: 'ca' });
   }
 
-  /** Key types of every declared certificate (to generate slow ones ahead). */
-  keySpecs(): KeySpec[] {
-    return [...new Set(this.certs.map((c) => c.opts.key ?? 'ec-p256'))];
+  /** The slow keys the declared certificates need (to generate them ahead). */
+  pooledKeys(): PoolKey[] {
+    return this.certs.flatMap((c) => poolKeyOf(c) ?? []);
   }
 
   /** Builds every declared certificate and CRL inside `dir`; `signal` kills a running openssl. */
@@ -495,6 +495,14 @@ function asn1Time(secondsFromNow: number): string {
   return d.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
+/** The pool key a certificate takes, if its key type is a slow one: multi-prime for a client's own key, two primes for keys a server or CA holds. */
+function poolKeyOf(decl: CertDecl): PoolKey | undefined {
+  const spec = decl.opts.key ?? 'ec-p256';
+  if (!isPooled(spec)) return undefined;
+  const client = decl.kind === 'leaf' && decl.opts.role !== 'server' && decl.opts.caFlag !== true;
+  return { spec, primes: client ? CLIENT_KEY_PRIMES[spec] : 2 };
+}
+
 async function buildCert(session: OpensslSession, decl: CertDecl, built: ReadonlyMap<string, BuiltCert>, decls: readonly CertDecl[], ocspUrl?: string): Promise<BuiltCert> {
   const o = decl.opts;
   const name = decl.name;
@@ -510,9 +518,11 @@ async function buildCert(session: OpensslSession, decl: CertDecl, built: Readonl
   const subjArgs = ['-subj', subject, '-utf8', ...(subject.includes('+') ? ['-multivalue-rdn'] : [])];
   // A slow key comes from the pool, generated ahead; the replay script generates its own.
   let newKey = [...keyArgs(key), '-nodes', '-keyout', `${name}.key`];
-  if (isPooled(key)) {
-    await writeFile(session.resolve(`${name}.key`), await pooledKey(key), { mode: 0o600 });
-    session.record(`openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:${key.slice(4)} -out ${name}.key`, `${name}: ${key.toUpperCase()} key (generated ahead of the case)`);
+  const pooled = poolKeyOf(decl);
+  if (pooled) {
+    await writeFile(session.resolve(`${name}.key`), await pooledKey(pooled), { mode: 0o600 });
+    const primes = pooled.primes > 2 ? `, ${pooled.primes} primes: only the client signs with it` : '';
+    session.record(['openssl', ...genpkeyArgs(pooled, `${name}.key`)].map(shellQuote).join(' '), `${name}: ${key.toUpperCase()} key (generated ahead of the case${primes})`);
     newKey = ['-key', `${name}.key`];
   }
   if (!exact) {

@@ -70,7 +70,7 @@ export async function runCases(opts: RunOptions): Promise<CaseResult[]> {
   // Slow keys start generating now, beside the quick cases, instead of inside the case that needs them.
   // openssl starts from a small helper while the run lasts; it ends with the run.
   const releaseSpawner = holdSpawner();
-  const releaseKeys = leaseKeys(new Set(opts.cases.flatMap((def) => (def.requires ?? []).some((c) => !opts.adapter.capabilities.includes(c)) ? [] : declarePki(def).keySpecs())));
+  const releaseKeys = leaseKeys(opts.cases.flatMap((def) => (def.requires ?? []).some((c) => !opts.adapter.capabilities.includes(c)) ? [] : declarePki(def).pooledKeys()));
   try {
     // The version check's start is the run's first: a server that cannot start at all ends the run there, after one bound.
     const starts: StartTally = { ok: 0, failed: 0, first: undefined, limit: NEVER_STARTED_AFTER };

@@ -168,8 +168,7 @@ function peerChain(peer: DetailedPeerCertificate | undefined): DetailedPeerCerti
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 
 /** Why the invoice server's policy refuses this client despite a verified chain, or undefined. */
-export function policyRefusal(socket: TLSSocket, opts: InvoiceOptions, now = Date.now()): string | undefined {
-  const peer = socket.getPeerCertificate(true) as DetailedPeerCertificate | undefined;
+export function policyRefusal(socket: TLSSocket, peer: DetailedPeerCertificate | undefined, opts: InvoiceOptions, now = Date.now()): string | undefined {
   const chain = peerChain(peer);
   const leaf = chain[0];
   if (!leaf) return undefined;
@@ -188,8 +187,8 @@ export function policyRefusal(socket: TLSSocket, opts: InvoiceOptions, now = Dat
 }
 
 /** The broken seed patterns: accept any certificate, or any whose top issuer CN names a trusted CA. */
-function seedPatternAccepts(socket: TLSSocket, opts: InvoiceOptions, trustedCns: readonly string[]): boolean {
-  const chain = peerChain(socket.getPeerCertificate(true));
+function seedPatternAccepts(peer: DetailedPeerCertificate | undefined, opts: InvoiceOptions, trustedCns: readonly string[]): boolean {
+  const chain = peerChain(peer);
   const top = chain.at(-1);
   if (!top) return false;
   if (opts.verification === 'presence') return true;
@@ -318,9 +317,9 @@ export async function startInvoiceServer(given: ServerSetup, options: InvoiceOpt
     return cnRules.some((a) => foldLoosely(cn).includes(foldLoosely(a)));
   };
   /** Whether the TLS layer's verdict admits this client (the seed's `req.socket.authorized`). */
-  const verified = (socket: TLSSocket): boolean => {
+  const verified = (socket: TLSSocket, peer: Partial<PeerCertificate> | undefined): boolean => {
     // Node reports a TLS 1.3 session resumed without any certificate as authorized (its PSK exemption): a verified client has one.
-    const presented = Buffer.isBuffer((socket.getPeerCertificate() as Partial<PeerCertificate>).raw);
+    const presented = Buffer.isBuffer(peer?.raw);
     if (socket.authorized && (presented || !opts.verifyResumed)) return true;
     if (!opts.verifyResumed && socket.isSessionReused()) return true;
     if (!opts.sameChecksOnTls12 && socket.getProtocol() === 'TLSv1.2' && String(socket.authorizationError) === 'CERT_HAS_EXPIRED') return true;
@@ -335,7 +334,8 @@ export async function startInvoiceServer(given: ServerSetup, options: InvoiceOpt
     const socket = req.socket as TLSSocket;
     const url = req.url ?? '/';
     const path = canonicalPath(url);
-    const peer = socket.getPeerCertificate?.() as DetailedPeerCertificate | undefined;
+    // One object per request, chain included, for every check below.
+    const peer = socket.getPeerCertificate?.(true) as DetailedPeerCertificate | undefined;
     const cn = identityOf(req, socket, peer);
     // A broken proxy sends the request upstream as it arrives, before judging the client.
     const forwardsIdentity = opts.identityOnResumption || !socket.isSessionReused();
@@ -372,13 +372,13 @@ export async function startInvoiceServer(given: ServerSetup, options: InvoiceOpt
     // The broken variant guards only the literal request target, as middleware mounted on an exact string does.
     const guarded = opts.canonicalisePaths || clientAuth === 'required' || url === setup.paths.protected;
     if (!skipChecks && guarded && opts.checkAuthorized && (vhost === undefined || vhost.needsCert)) {
-      const accepted = opts.verification === 'openssl' ? verified(socket) : seedPatternAccepts(socket, opts, trustedCns);
+      const accepted = opts.verification === 'openssl' ? verified(socket, peer) : seedPatternAccepts(peer, opts, trustedCns);
       if (!accepted) {
         log(`refused ${socket.remoteAddress ?? '?'} ${req.method ?? 'GET'} ${field(url)}: ${socket.authorizationError ? String(socket.authorizationError) : 'no acceptable client certificate'}`);
         return send(403, '{"error":"a valid client certificate is required"}\n');
       }
       // The seed patterns had no policy at all; the policy measures refine verified chains only.
-      const refusal = opts.verification === 'openssl' ? policyRefusal(socket, opts) : undefined;
+      const refusal = opts.verification === 'openssl' ? policyRefusal(socket, peer, opts) : undefined;
       if (refusal !== undefined) {
         log(`refused ${socket.remoteAddress ?? '?'} CN="${field(cn ?? '')}" ${req.method ?? 'GET'} ${field(url)}: ${refusal}`);
         return send(403, '{"error":"this client certificate is not accepted"}\n');
