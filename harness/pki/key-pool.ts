@@ -5,8 +5,9 @@
 //
 // A client's key is multi-prime (RFC 8017 §3.2: three primes for RSA-3072, four
 // for RSA-4096, the most OpenSSL 3 allows at those sizes, each prime over 1,000
-// bits). Only the suite's own probe signs with it; the server sees the public
-// key alone, a modulus of the same size as any other, and signatures that verify
+// bits). Only the suite's own tools sign with it (the probe, or the OCSP
+// responder for a delegated signer); the server under test sees the public key
+// alone, a modulus of the same size as any other, and signatures that verify
 // the same way. Finding smaller primes is what makes it cheap: on this project's
 // 2-core VM, 8-10 runs each, RSA-3072 took 179 ms on average instead of 897 ms and
 // RSA-4096 228 ms instead of 1,974 ms. Keys a server or CA holds keep two primes:

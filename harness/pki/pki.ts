@@ -495,7 +495,7 @@ function asn1Time(secondsFromNow: number): string {
   return d.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
-/** The pool key a certificate takes, if its key type is a slow one: multi-prime for a client's own key, two primes for keys a server or CA holds. */
+/** The pool key a certificate takes, if its key type is a slow one: multi-prime for a leaf that is no server (a client, a delegated OCSP signer), two primes for keys a server or CA holds. */
 function poolKeyOf(decl: CertDecl): PoolKey | undefined {
   const spec = decl.opts.key ?? 'ec-p256';
   if (!isPooled(spec)) return undefined;
@@ -521,7 +521,7 @@ async function buildCert(session: OpensslSession, decl: CertDecl, built: Readonl
   const pooled = poolKeyOf(decl);
   if (pooled) {
     await writeFile(session.resolve(`${name}.key`), await pooledKey(pooled), { mode: 0o600 });
-    const primes = pooled.primes > 2 ? `, ${pooled.primes} primes: only the client signs with it` : '';
+    const primes = pooled.primes > 2 ? `, ${pooled.primes} primes: no server under test holds it` : '';
     session.record(['openssl', ...genpkeyArgs(pooled, `${name}.key`)].map(shellQuote).join(' '), `${name}: ${key.toUpperCase()} key (generated ahead of the case${primes})`);
     newKey = ['-key', `${name}.key`];
   }
