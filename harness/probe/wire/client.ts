@@ -231,7 +231,6 @@ async function expectMessage(s: Session, ...types: number[]): Promise<{ type: nu
   }
 }
 
-/** Records what a CertificateRequest asked for. */
 /** The CertificateRequest a server may send before `then` (noted and added to the transcript), and the `then` message. */
 async function optionalCertificateRequest(s: Session, tls: '1.2' | '1.3', then: number): Promise<{ request: CertificateRequest | undefined; message: { type: number; body: Buffer; raw: Buffer } }> {
   const first = await expectMessage(s, HS.certificateRequest, then);
@@ -242,6 +241,7 @@ async function optionalCertificateRequest(s: Session, tls: '1.2' | '1.3', then: 
   return { request, message: await expectMessage(s, then) };
 }
 
+/** Records what a CertificateRequest asked for. */
 function noteRequest(s: Session, req: CertificateRequest, phase: 'handshake' | 'post-handshake'): void {
   s.result.certificateRequests.push({
     phase,
