@@ -6,7 +6,6 @@
 // of a responder that is down. Started before the PKI is built, because the
 // client certificates carry its URL in authorityInfoAccess.
 import { createHash, createPrivateKey, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import path from 'node:path';
@@ -17,6 +16,7 @@ import { HarnessError } from '../errors.ts';
 import { answerOcspRequest } from './openssl.ts';
 import type { BuildOptions, BuiltOcsp, BuiltPki, OcspAnswer, PkiBuilder } from './pki.ts';
 import { OCSP_LISTEN_MS as LISTEN_MS, OCSP_REQUEST_MS as REQUEST_MS } from '../run/bounds.ts';
+import { makeOwnDir, readOwnBytes, writeOwnFile } from '../run/own-files.ts';
 
 /** Which responder URL a server is given. */
 export type ResponderChoice = 'responder' | 'down';
@@ -32,9 +32,9 @@ export interface OcspResponder {
   /** Starts answering for this PKI's declared responders. */
   serve(pki: BuiltPki): void;
   /** Restores the declared answers (between the runs of a case). */
-  reset(): Promise<void>;
+  reset(): void;
   /** Answers `name` revoked from now on. */
-  revoke(name: string): Promise<void>;
+  revoke(name: string): void;
   /** One line per request answered so far. */
   log(): string[];
   /** Frees both ports and waits for running openssl calls; idempotent. */
@@ -100,15 +100,15 @@ export async function startOcspResponder(signal?: AbortSignal): Promise<OcspResp
     const id = ++requests;
     const dir = pki.dir;
     const rel = (file: string): string => path.join('ocsp-requests', file);
-    await mkdir(path.join(dir, 'ocsp-requests'), { recursive: true, mode: 0o700 });
-    await writeFile(path.join(dir, rel(`${id}.req.der`)), der, { mode: 0o600 });
+    makeOwnDir(path.join(dir, 'ocsp-requests'), true);
+    writeOwnFile(path.join(dir, rel(`${id}.req.der`)), der);
     const signer = kind === 'forged' ? responder.built.forger ?? responder.built.signer : responder.built.signer;
     await answerOcspRequest(dir, {
       index: responder.built.index, ca: `${responder.built.issuer}.pem`, signer: `${signer}.pem`, signerKey: `${signer}.key`,
       request: rel(`${id}.req.der`), response: rel(`${id}.resp.der`),
     }, signal);
-    let body: Buffer = await readFile(path.join(dir, rel(`${id}.resp.der`)));
-    if (kind === 'stale') body = redate(body, createPrivateKey(await readFile(path.join(dir, `${signer}.key`))));
+    let body: Buffer = readOwnBytes(path.join(dir, rel(`${id}.resp.der`)));
+    if (kind === 'stale') body = redate(body, createPrivateKey(readOwnBytes(path.join(dir, `${signer}.key`))));
     const status = responder.index.split('\n').find((row) => canonicalSerial(row.split('\t')[3] ?? '') === serial)?.[0];
     const said = kind === 'stale' ? 'good, dated past its nextUpdate' : kind === 'forged' ? `good, signed by ${signer}` : status === 'R' ? 'revoked' : status === 'V' ? 'good' : 'unknown';
     return { body, what: `${said} for ${who}` };
@@ -150,8 +150,8 @@ export async function startOcspResponder(signal?: AbortSignal): Promise<OcspResp
   let closed: Promise<void> | undefined;
   const url = `http://127.0.0.1:${port}/ocsp`;
 
-  const writeIndex = async (s: Served): Promise<void> => {
-    if (pki) await writeFile(path.join(pki.dir, s.built.index), s.index, { mode: 0o600 });
+  const writeIndex = (s: Served): void => {
+    if (pki) writeOwnFile(path.join(pki.dir, s.built.index), s.index);
   };
   return {
     url,
@@ -161,13 +161,13 @@ export async function startOcspResponder(signal?: AbortSignal): Promise<OcspResp
       pki = built;
       served = [...built.ocsp.values()].map((b) => ({ built: b, keyHashes: keyHashes(built.cert(b.issuer).x509.raw), index: b.indexText }));
     },
-    reset: async () => {
+    reset: () => {
       for (const s of served) {
         s.index = s.built.indexText;
-        await writeIndex(s);
+        writeIndex(s);
       }
     },
-    revoke: async (name) => {
+    revoke: (name) => {
       const s = served.find((r) => [...r.built.certs.values()].some((c) => c.name === name));
       const serial = s ? [...s.built.certs].find(([, c]) => c.name === name)?.[0] : undefined;
       if (!s || serial === undefined) throw new HarnessError('ERR_MTLS_PKI_SPEC', `no OCSP responder of this PKI answers for ${name}`, 'declare a responder for its issuer with b.ocsp()');
@@ -175,7 +175,7 @@ export async function startOcspResponder(signal?: AbortSignal): Promise<OcspResp
       const rows = s.index.split('\n').filter((row) => row !== '' && row.split('\t')[3] !== serial);
       rows.push(`R\t${revokedAt}\t${revokedAt},keyCompromise\t${serial}\tunknown\t/CN=${name}`);
       s.index = rows.join('\n') + '\n';
-      await writeIndex(s);
+      writeIndex(s);
       note(`revoked ${name} (serial ${serial})`);
     },
     log: () => [...lines],

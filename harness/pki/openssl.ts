@@ -2,10 +2,10 @@
 // directory with relative paths and the harness's own config, and is recorded
 // so a report can replay it in an empty directory.
 import { execa } from 'execa';
-import { writeFile, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { HarnessError } from '../errors.ts';
 import { runCommand } from './spawner.ts';
+import { makePrivate, writeOwnFile } from '../run/own-files.ts';
 import { OCSP_CALL_TIMEOUT_MS, OPENSSL_CALL_TIMEOUT_MS as CALL_TIMEOUT_MS, OPENSSL_SERVER_READY_MS, OPENSSL_SERVER_STOP_GRACE_MS, OPENSSL_VERSION_TIMEOUT_MS } from '../run/bounds.ts';
 
 /** One replayable step of a PKI build. */
@@ -59,7 +59,7 @@ export class OpensslSession {
   processes = 0;
   /** Milliseconds spent waiting for openssl. */
   ms = 0;
-  private ready: Promise<void> | undefined;
+  private configured = false;
 
   /** Ends a running openssl when the case is aborted. */
   private readonly signal: AbortSignal | undefined;
@@ -75,9 +75,9 @@ export class OpensslSession {
   }
 
   /** Writes a file the harness owns (a config, an index, a bundle) and records it. */
-  async write(rel: string, content: string, note?: string): Promise<string> {
+  write(rel: string, content: string, note?: string): string {
     const abs = this.resolve(rel);
-    await writeFile(abs, content, { mode: 0o600 });
+    writeOwnFile(abs, content);
     this.steps.push(note === undefined ? { kind: 'write', path: rel, content } : { kind: 'write', path: rel, content, note });
     return abs;
   }
@@ -89,8 +89,10 @@ export class OpensslSession {
 
   /** Runs `openssl <argv>` in the session directory; returns stdout. */
   async run(argv: string[], note?: string): Promise<string> {
-    this.ready ??= this.write('openssl.cnf', BASE_CONFIG, 'minimal config so the system openssl.cnf is never read').then(() => undefined);
-    await this.ready;
+    if (!this.configured) {
+      this.write('openssl.cnf', BASE_CONFIG, 'minimal config so the system openssl.cnf is never read');
+      this.configured = true;
+    }
     const started = performance.now();
     this.processes += 1;
     // Started by a small helper process, not forked from this one (see spawner.ts).
@@ -112,7 +114,7 @@ export class OpensslSession {
     for (const [i, arg] of argv.entries()) {
       if (arg === '-keyout' || arg === '-genkey-out') {
         const file = argv[i + 1];
-        if (file !== undefined) await chmod(this.resolve(file), 0o600);
+        if (file !== undefined) makePrivate(this.resolve(file));
       }
     }
     return result.stdout;
@@ -170,7 +172,7 @@ export interface OpensslServer {
 export async function startOpensslServer(dir: string, args: readonly string[], readyMs = OPENSSL_SERVER_READY_MS): Promise<OpensslServer> {
   const { spawnGroup, startOnFreePort, waitUntilListening, lostPort, NotReady } = await import('../servers/process.ts');
   const env = { ...process.env, OPENSSL_CONF: path.join(dir, 'openssl-server.cnf') };
-  await writeFile(env.OPENSSL_CONF, BASE_CONFIG);
+  writeOwnFile(env.OPENSSL_CONF, BASE_CONFIG);
   return startOnFreePort('127.0.0.1', async (port) => {
     const proc = await spawnGroup([opensslBinary(), 's_server', '-accept', `127.0.0.1:${port}`, '-WWW', '-naccept', '1000', ...args], { cwd: dir, env });
     try {

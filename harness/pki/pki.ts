@@ -2,10 +2,10 @@
 // refuse contradictions before openssl runs, then build them with one openssl
 // process per certificate (two when exact dates are asked) and check the result.
 import { X509Certificate, randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
 import { HarnessError } from '../errors.ts';
 import { CLIENT_KEY_PRIMES, genpkeyArgs, isPooled, pooledKey, type PoolKey } from './key-pool.ts';
 import { OpensslSession, shellQuote } from './openssl.ts';
+import { readOwnFile, writeOwnFile } from '../run/own-files.ts';
 
 /** Key algorithms the builder can generate. */
 export type KeySpec = 'ec-p256' | 'ec-p384' | 'rsa-1024' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'ed25519';
@@ -325,7 +325,7 @@ export class PkiBuilder {
     const crls = new Map<string, BuiltCrl>();
     for (const decl of this.crls) crls.set(decl.name, await buildCrl(session, decl, certs, this.certs));
     const ocsp = new Map<string, BuiltOcsp>();
-    for (const decl of this.responders) ocsp.set(decl.name, await buildOcsp(session, decl, this.certs));
+    for (const decl of this.responders) ocsp.set(decl.name, buildOcsp(session, decl, this.certs));
     const lookup = <T>(map: ReadonlyMap<string, T>, what: string, name: string): T => {
       const found = map.get(name);
       if (found === undefined) throw specError(`no ${what} named ${name} in this PKI (have: ${[...map.keys()].join(', ')})`);
@@ -339,12 +339,12 @@ export class PkiBuilder {
       session,
       cert: (name) => lookup(certs, 'certificate', name),
       crl: (name) => lookup(crls, 'CRL', name),
-      bundle: async (file, names) => {
+      bundle: (file, names) => {
         const parts = names.map((n) => certs.get(n)?.pem ?? crls.get(n)?.pem ?? lookup(certs, 'certificate or CRL', n).pem);
         const files = names.map((n) => (certs.has(n) ? `${n}.pem` : `${n}.crl.pem`));
-        await writeFile(session.resolve(file), parts.join(''), { mode: 0o600 });
+        writeOwnFile(session.resolve(file), parts.join(''));
         session.record(`cat ${files.map(shellQuote).join(' ')} > ${shellQuote(file)}`, `bundle ${names.join(' + ')}`);
-        return session.resolve(file);
+        return Promise.resolve(session.resolve(file));
       },
       issue: (name) => {
         const decl = this.certs.find((c) => c.name === name);
@@ -520,14 +520,14 @@ async function buildCert(session: OpensslSession, decl: CertDecl, built: Readonl
   let newKey = [...keyArgs(key), '-nodes', '-keyout', `${name}.key`];
   const pooled = poolKeyOf(decl);
   if (pooled) {
-    await writeFile(session.resolve(`${name}.key`), await pooledKey(pooled), { mode: 0o600 });
+    writeOwnFile(session.resolve(`${name}.key`), await pooledKey(pooled));
     const primes = pooled.primes > 2 ? `, ${pooled.primes} primes: no server under test holds it` : '';
     session.record(['openssl', ...genpkeyArgs(pooled, `${name}.key`)].map(shellQuote).join(' '), `${name}: ${key.toUpperCase()} key (generated ahead of the case${primes})`);
     newKey = ['-key', `${name}.key`];
   }
   if (!exact) {
     const days = String(Math.max(1, Math.round((o.notAfter ?? DAY) / DAY)));
-    await session.write(`${name}.cnf`, config.join('\n') + '\n', `extensions of ${name}`);
+    session.write(`${name}.cnf`, config.join('\n') + '\n', `extensions of ${name}`);
     const signer = issuer ? ['-CA', `${issuer.name}.pem`, '-CAkey', `${issuer.name}.key`] : [];
     await session.run(['req', '-x509', '-new', ...newKey, '-out', `${name}.pem`,
       ...subjArgs, '-days', days, '-set_serial', `0x${decl.serial}`, ...digestArgs, ...signer,
@@ -537,9 +537,9 @@ async function buildCert(session: OpensslSession, decl: CertDecl, built: Readonl
     const signerName = issuer?.name ?? name;
     config.push('[ca]', 'default_ca = this_ca', '[this_ca]', `database = ${name}.db`, 'new_certs_dir = .', `serial = ${name}.srl`,
       'policy = policy_any', 'unique_subject = no', 'email_in_dn = no', 'copy_extensions = none', '[policy_any]');
-    await session.write(`${name}.cnf`, config.join('\n') + '\n', `extensions and signing settings of ${name}`);
-    await session.write(`${name}.db`, '');
-    await session.write(`${name}.srl`, `${decl.serial}\n`);
+    session.write(`${name}.cnf`, config.join('\n') + '\n', `extensions and signing settings of ${name}`);
+    session.write(`${name}.db`, '');
+    session.write(`${name}.srl`, `${decl.serial}\n`);
     await session.run(['req', '-new', ...newKey, '-out', `${name}.csr`, ...subjArgs,
       '-config', `${name}.cnf`], `${name}: key and request`);
     await session.run(['ca', '-batch', '-notext', '-preserveDN', '-config', `${name}.cnf`, '-extensions', 'ext', '-in', `${name}.csr`,
@@ -547,8 +547,8 @@ async function buildCert(session: OpensslSession, decl: CertDecl, built: Readonl
       '-startdate', asn1Time(o.notBefore ?? 0), '-enddate', asn1Time(o.notAfter ?? DAY), '-md', issuerKeyIsEd ? 'default' : o.digest ?? 'sha256', ...subjArgs.slice(2)],
     `${name}: signed by ${signerName} with exact validity`);
   }
-  if (o.tamper === 'signature') await tamperSignature(session, name);
-  const pem = await readFile(session.resolve(`${name}.pem`), 'utf8');
+  if (o.tamper === 'signature') tamperSignature(session, name);
+  const pem = readOwnFile(session.resolve(`${name}.pem`));
   const x509 = new X509Certificate(pem);
   checkCert(decl, x509, issuer, ocspUrl);
   const chainParts = [pem];
@@ -556,7 +556,7 @@ async function buildCert(session: OpensslSession, decl: CertDecl, built: Readonl
     if (up.x509.issuer === up.x509.subject) break;
     chainParts.push(up.pem);
   }
-  await writeFile(session.resolve(`${name}.chain.pem`), chainParts.join(''), { mode: 0o600 });
+  writeOwnFile(session.resolve(`${name}.chain.pem`), chainParts.join(''));
   return {
     name, cert: session.resolve(`${name}.pem`), key: session.resolve(`${name}.key`), chain: session.resolve(`${name}.chain.pem`),
     subject, cn: o.cn ?? (o.subject === undefined ? name : o.subject), serial: decl.serial, issuer: issuer?.name ?? name, pem, x509,
@@ -565,14 +565,14 @@ async function buildCert(session: OpensslSession, decl: CertDecl, built: Readonl
 }
 
 /** Flips one bit in the last byte of the signature (the DER stays parseable). */
-async function tamperSignature(session: OpensslSession, name: string): Promise<void> {
-  const pem = await readFile(session.resolve(`${name}.pem`), 'utf8');
+function tamperSignature(session: OpensslSession, name: string): void {
+  const pem = readOwnFile(session.resolve(`${name}.pem`));
   const b64 = pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
   const der = Buffer.from(b64, 'base64');
   const last = der.length - 1;
   der[last] = (der[last] ?? 0) ^ 0x01;
   const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
-  await writeFile(session.resolve(`${name}.pem`), `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`);
+  writeOwnFile(session.resolve(`${name}.pem`), `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`);
   session.record(
     `openssl x509 -in ${name}.pem -outform DER -out ${name}.der && b=$(tail -c1 ${name}.der | od -An -tu1) && head -c -1 ${name}.der > ${name}.tmp && printf "\\\\$(printf %03o $((b ^ 1)))" >> ${name}.tmp && openssl x509 -inform DER -in ${name}.tmp -out ${name}.pem`,
     `${name}: flip one bit of the signature`,
@@ -641,29 +641,29 @@ async function buildCrl(session: OpensslSession, decl: CrlDecl, certs: ReadonlyM
   // A forged CRL carries no authorityKeyIdentifier: verifiers then match it to the real issuer by name alone.
   const config = ['[ca]', 'default_ca = this_ca', '[this_ca]', `database = ${name}.crl.db`, 'default_md = sha256',
     ...(o.signer ? [] : ['crl_extensions = crl_ext', '[crl_ext]', 'authorityKeyIdentifier = keyid:always'])];
-  await session.write(`${name}.crl.cnf`, config.join('\n') + '\n', `CRL settings of ${name}`);
+  session.write(`${name}.crl.cnf`, config.join('\n') + '\n', `CRL settings of ${name}`);
   const extra = o.extraEntries ?? 0;
   if (extra > 1000) {
     // Too large to print: the replay generates the filler rows instead.
-    await writeFile(session.resolve(`${name}.crl.db`), rows.join(''), { mode: 0o600 });
+    writeOwnFile(session.resolve(`${name}.crl.db`), rows.join(''));
     // Dates stay separate words of printf, so a reader (or a date rewrite) sees them as such.
     const listed = (o.revoked ?? []).map((ref) => [expiry, revokedAt, decls.find((c) => c.name === ref.name)?.serial ?? '01', shellQuote(`/CN=${ref.name}`)].join(' ')).join(' ');
     session.record(`{ ${listed ? `printf 'R\\t%s\\t%s,keyCompromise\\t%s\\tunknown\\t%s\\n' ${listed}; ` : ''}for i in $(seq 0 ${extra - 1}); do printf 'R\\t%s\\t%s\\t%X\\tunknown\\t/CN=filler\\n' ${expiry} ${revokedAt} $((0x10000000 + i)); done; } > ${name}.crl.db`,
       `${name}: revocation database with ${rows.length} entries`);
   } else {
-    await session.write(`${name}.crl.db`, rows.join(''), `${name}: revocation database (${rows.length} entries)`);
+    session.write(`${name}.crl.db`, rows.join(''), `${name}: revocation database (${rows.length} entries)`);
   }
   await session.run(['ca', '-gencrl', '-batch', '-config', `${name}.crl.cnf`, '-cert', `${signer.name}.pem`, '-keyfile', `${signer.name}.key`,
     '-out', `${name}.crl.pem`, '-crl_lastupdate', asn1Time(o.lastUpdate ?? -60), '-crl_nextupdate', asn1Time(o.nextUpdate ?? DAY)],
   `${name}: CRL of ${decl.issuer.name}${o.signer ? ` forged with ${o.signer.name}'s key` : ''}`);
-  const pem = await readFile(session.resolve(`${name}.crl.pem`), 'utf8');
+  const pem = readOwnFile(session.resolve(`${name}.crl.pem`));
   if (!/^-----BEGIN X509 CRL-----\n[\s\S]+\n-----END X509 CRL-----\n?$/.test(pem)) {
     throw new HarnessError('ERR_MTLS_PKI_CHECK', `PKI check: ${name} is not one PEM CRL`, 'openssl produced something other than what was asked; report this with your openssl version');
   }
   return { name, path: session.resolve(`${name}.crl.pem`), issuer: decl.issuer.name, pem, entries: rows.length };
 }
 
-async function buildOcsp(session: OpensslSession, decl: OcspDecl, decls: readonly CertDecl[]): Promise<BuiltOcsp> {
+function buildOcsp(session: OpensslSession, decl: OcspDecl, decls: readonly CertDecl[]): BuiltOcsp {
   const o = decl.opts;
   const answerOf = (name: string): OcspAnswer => {
     const has = (list: CertRef[] | undefined): boolean => (list ?? []).some((r) => r.name === name);
@@ -678,7 +678,7 @@ async function buildOcsp(session: OpensslSession, decl: OcspDecl, decls: readonl
     c.answer === 'revoked' ? `R\t${expiry}\t${revokedAt},keyCompromise\t${serial}\tunknown\t/CN=${c.name}\n` : `V\t${expiry}\t\t${serial}\tunknown\t/CN=${c.name}\n`);
   const index = `${decl.name}.ocsp.idx`;
   const indexText = rows.join('');
-  await session.write(index, indexText, `${decl.name}: status index of ${decl.issuer.name}'s certificates for the OCSP responder (${rows.length} entries)`);
+  session.write(index, indexText, `${decl.name}: status index of ${decl.issuer.name}'s certificates for the OCSP responder (${rows.length} entries)`);
   const signer = decl.signer.name;
   session.record(`# openssl ocsp -index ${index} -CA ${decl.issuer.name}.pem -rsigner ${signer}.pem -rkey ${signer}.key -ndays 1 -port 8080`,
     `${decl.name}: the responder the suite runs answers each request this way (one openssl ocsp call per request, -reqin/-respout)${o.forger ? `; forged answers are signed with ${o.forger.name}'s key` : ''}`);

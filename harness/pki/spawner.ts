@@ -13,10 +13,10 @@
 // arguments a line cannot carry (a newline in one) is started directly, and so
 // is every command of a process whose helper did not answer its first one.
 import { execa } from 'execa';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import tmp from 'tmp-promise';
 import { FORCE_KILL_MS, SPAWNER_START_MS } from '../run/bounds.ts';
+import { readOwnFile } from '../run/own-files.ts';
 
 /** What harness/pki/openssl.ts reads of a finished command (a subset of execa's result). */
 export interface CommandResult {
@@ -167,9 +167,16 @@ class Helper {
   }
 
   /** What a finished command wrote; its slot is free again once read. */
-  async outputs(run: Running): Promise<{ stdout: string; stderr: string }> {
-    const read = (has: boolean, ext: string): Promise<string> => has ? readFile(path.join(this.outDir, `${run.slot}.${ext}`), 'utf8').catch(() => '') : Promise.resolve('');
-    const [stdout, stderr] = await Promise.all([read(run.hasOut, 'o'), read(run.hasErr, 'e')]);
+  outputs(run: Running): { stdout: string; stderr: string } {
+    const read = (has: boolean, ext: string): string => {
+      if (!has) return '';
+      try {
+        return readOwnFile(path.join(this.outDir, `${run.slot}.${ext}`));
+      } catch {
+        return '';
+      }
+    };
+    const [stdout, stderr] = [read(run.hasOut, 'o'), read(run.hasErr, 'e')];
     this.freeSlots.push(run.slot);
     return { stdout, stderr };
   }
@@ -297,7 +304,7 @@ async function currentHelper(): Promise<Helper | undefined> {
         await made.ended;
         return undefined;
       }
-      await made.outputs(first.run);
+      made.outputs(first.run);
       return made;
     } catch {
       unavailable = true;
@@ -331,7 +338,7 @@ export async function runCommand(file: string, argv: readonly string[], opts: Co
   const status = await ended;
   clearTimeout(timer);
   opts.signal?.removeEventListener('abort', onAbort);
-  const { stdout: out, stderr: err } = await running.outputs(run);
+  const { stdout: out, stderr: err } = running.outputs(run);
   closeIfUnheld();
   if (status === undefined) {
     return { stdout: '', stderr: '', failed: true, timedOut: false, isCanceled: opts.signal?.aborted === true, message: `Command failed: ${line}: ${running.why()}` };

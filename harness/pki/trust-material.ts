@@ -2,11 +2,12 @@
 // is missing, empty or garbage, a CRL file that is garbage. Each change is
 // recorded in the replay so a reader can rebuild it.
 import { randomBytes } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { BrokenMaterial } from '../run/case.ts';
 import type { OpensslSession } from './openssl.ts';
 import type { ServerSetup } from '../types.ts';
+import { writeOwnFile } from '../run/own-files.ts';
 
 /** Garbage that looks like a file someone meant to be PEM: a header and random base64 with no valid DER. */
 function garbage(kind: string): string {
@@ -25,7 +26,7 @@ export async function breakTrustMaterial(setup: ServerSetup, broken: BrokenMater
       session.record(`rm -f ${rel(file)}`, 'the client-CA file the second server is given does not exist');
     } else {
       const content = broken.clientCa === 'empty' ? '' : garbage('CERTIFICATE');
-      await writeFile(file, content, { mode: 0o600 });
+      writeOwnFile(file, content);
       session.record(broken.clientCa === 'empty' ? `: > ${rel(file)}` : `printf '%s\\n' '-----BEGIN CERTIFICATE-----' "$(head -c 96 /dev/urandom | base64)" '-----END CERTIFICATE-----' > ${rel(file)}`,
         `the client-CA file the second server is given is ${broken.clientCa}`);
     }
@@ -33,7 +34,7 @@ export async function breakTrustMaterial(setup: ServerSetup, broken: BrokenMater
   if (broken.crl === 'garbage') {
     const file = path.join(setup.dir, 'crl-garbage.pem');
     setup.tls.crl = file;
-    await writeFile(file, garbage('X509 CRL'), { mode: 0o600 });
+    writeOwnFile(file, garbage('X509 CRL'));
     session.record(`printf '%s\\n' '-----BEGIN X509 CRL-----' "$(head -c 96 /dev/urandom | base64)" '-----END X509 CRL-----' > ${rel(file)}`, 'the CRL file the second server is given is garbage');
   }
 }

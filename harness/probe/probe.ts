@@ -157,11 +157,12 @@ function connectOnce(opts: ProbeOptions): Promise<ProbeResult> {
       ...(opts.servername === false ? {} : { servername: opts.servername ?? 'localhost' }),
       ...(opts.contexts ? { secureContext: opts.contexts.get(contextOptions) } : contextOptions),
       ...(opts.session ? { session: opts.session } : {}),
-      checkServerIdentity: opts.verifyServerName === false ? () => undefined : (host: string): Error | undefined => serverNameError(socket.getPeerX509Certificate(), host),
+      checkServerIdentity: opts.verifyServerName === false ? () => undefined : (host: string): Error | undefined => tls.checkServerIdentity(host, serverCertificate.call(socket, false)),
       rejectUnauthorized: true,
     });
-    // Node turns the whole verified server chain into objects only to hand it to checkServerIdentity; the name is
-    // checked on the X509Certificate instead (serverNameError), and nothing else reads the chain of a probe socket.
+    // Node turns the whole verified server chain into objects only to hand it to checkServerIdentity. The name is
+    // checked by the same function on the server's certificate alone (0.09 ms a handshake instead of 0.54 ms, and
+    // 0.22 ms for an X509Certificate), and nothing else reads the chain of a probe socket.
     socket.getPeerCertificate = noPeerObjects;
 
     const finish = (): void => {
@@ -302,19 +303,7 @@ function connectOnce(opts: ProbeOptions): Promise<ProbeResult> {
 
 /** What a probe socket gives for getPeerCertificate(): nothing is built (see connectOnce). */
 const noPeerObjects = (() => ({})) as tls.TLSSocket['getPeerCertificate'];
-
-/**
- * tls.checkServerIdentity on the server's X509Certificate: an IP is matched against the IP SANs, a name against the
- * DNS SANs (the CN only when there are none), with the same error code.
- */
-export function serverNameError(cert: X509Certificate | undefined, host: string): Error | undefined {
-  const name = host.replace(/\.$/, '');
-  if (cert && (net.isIP(name) !== 0 ? cert.checkIP(name) : cert.checkHost(name, { subject: 'default', partialWildcards: false, multiLabelWildcards: false })) !== undefined) return undefined;
-  const altnames = cert?.subjectAltName ?? '';
-  return Object.assign(new Error(`Hostname/IP does not match certificate's altnames: ${net.isIP(name) !== 0 ? 'IP' : 'Host'}: ${host}. is not in the cert's altnames: ${altnames}`), {
-    code: 'ERR_TLS_CERT_ALTNAME_INVALID', reason: `${host} is not in the cert's altnames: ${altnames}`, host,
-  });
-}
+const serverCertificate = tls.TLSSocket.prototype.getPeerCertificate;
 
 /** OpenSSL client errors that mean the peer's bytes are not TLS at all. */
 const NOT_TLS = /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST|HTTPS_PROXY_REQUEST|UNKNOWN_PROTOCOL|RECORD_LENGTH_MISMATCH|RECORD_TOO_LARGE|ENCRYPTED_LENGTH_TOO_LONG/;

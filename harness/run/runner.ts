@@ -4,7 +4,6 @@
 // case is six stages (runCase): prepareCase, startServer, exerciseCase,
 // observeCase, judge, teardownCase; its time bounds come from bounds.ts.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
 import tmp from 'tmp-promise';
@@ -27,6 +26,7 @@ import { breakTrustMaterial } from '../pki/trust-material.ts';
 import type { Observation, RunningServer, ServerAdapter, ServerSetup, TlsVersion } from '../types.ts';
 import { aboutOf, type CaseResult, type ServerProfile, type Verdict } from './results.ts';
 import { startUpstream, type Upstream } from '../probe/upstream.ts';
+import { makeOwnDir, readOwnFile } from './own-files.ts';
 
 export type { CaseResult, ServerProfile, Verdict } from './results.ts';
 
@@ -561,11 +561,11 @@ async function prepareCase(run: CaseRun, shared: SharedPki | undefined): Promise
   if (responder && !shared) run.cleanups.push(() => responder.close());
   const pki = shared ? shared.pki : await step(run, buildWithin(builder, tmpDir.path, clock.signal, responder?.buildOptions));
   run.pki = pki;
-  if (shared) await responder?.reset();
+  if (shared) responder?.reset();
   else responder?.serve(pki);
   armClock(run);
   const serverDir = path.join(tmpDir.path, shared ? `server-tls${run.tls}` : 'server');
-  await mkdir(serverDir, { mode: 0o700 });
+  makeOwnDir(serverDir);
   let setup = await step(run, resolveSetup(pki, serverDir, def.setup));
   if (responder) setup.ocsp = { url: responderUrl(responder, def.setup?.ocsp) };
   let upstream: Upstream | undefined;
@@ -576,7 +576,7 @@ async function prepareCase(run: CaseRun, shared: SharedPki | undefined): Promise
     upstream = await step(run, starting);
     setup = { ...setup, upstream: { host: upstream.host, port: upstream.port } };
   }
-  const serverCa = await readFile(pki.cert('root').cert, 'utf8');
+  const serverCa = readOwnFile(pki.cert('root').cert);
   return { dir: tmpDir.path, serverDir, pki, responder, upstream, setup, serverCa };
 }
 
@@ -671,8 +671,8 @@ function caseContext(run: CaseRun, prepared: Prepared, running: RunningServer, s
     const identity = client === null ? undefined : { cert: builtPki.cert(client).pem, key: '' };
     return (async () => {
       if (identity && client !== null) {
-        identity.cert = await readFile(builtPki.cert(client).chain, 'utf8');
-        identity.key = await readFile(builtPki.cert(client).key, 'utf8');
+        identity.cert = readOwnFile(builtPki.cert(client).chain);
+        identity.key = readOwnFile(builtPki.cert(client).key);
       }
       enter(run, `waiting for ${client === null ? 'a probe without a certificate' : `a probe with client '${client}'`} against 127.0.0.1:${running.port} (TLS ${extra.tls ?? tls})`);
       const result = await probe({ port: running.port, tls, serverCa, canary: setup.canary, timeoutMs: opts.probeTimeoutMs ?? PROBE_TIMEOUT_MS, contexts, ...(identity ? { identity } : {}), ...extra });
@@ -690,7 +690,7 @@ function caseContext(run: CaseRun, prepared: Prepared, running: RunningServer, s
   /** A second server's setup: its own directory and client-CA bundle, the case's responder, and any trust material broken on purpose. */
   const peerSetupFor = async (overrides: SetupOverrides): Promise<ServerSetup> => {
     const peerDir = path.join(prepared.dir, `peer-tls${tls}-${++peers}`);
-    await mkdir(peerDir, { mode: 0o700 });
+    makeOwnDir(peerDir);
     const peerSetup = await resolveSetup(builtPki, peerDir, overrides, setup);
     peerSetup.tls.clientCa = await builtPki.bundle(`peer-tls${tls}-${peers}-client-ca.pem`, overrides.clientCa ?? ['root']);
     if (responder) peerSetup.ocsp = { url: responderUrl(responder, overrides.ocsp) };
@@ -734,10 +734,11 @@ function caseContext(run: CaseRun, prepared: Prepared, running: RunningServer, s
       await builtPki.issue(name);
       enter(run, 'running the case');
     },
-    revokeAtResponder: async (name) => {
+    revokeAtResponder: (name) => new Promise<void>((resolve) => {
       if (!responder) throw new HarnessError('ERR_MTLS_PKI_SPEC', `case ${def.id} revokes ${name} at the OCSP responder but declares none`, 'declare one with b.ocsp()');
-      await responder.revoke(name);
-    },
+      responder.revoke(name);
+      resolve();
+    }),
     reload: async (overrides) => {
       if (!running.reload) throw new HarnessError('ERR_MTLS_ADAPTER_START', `case ${def.id} reloads but ${adapter.name} has no reload()`, "declare 'crl-reload' only with a reload function");
       // A mode change a server cannot make would pass for one it made: refused before anything is reloaded.

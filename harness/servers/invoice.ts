@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import type { Server as TlsServer, TLSSocket, PeerCertificate, DetailedPeerCertificate } from 'node:tls';
 import { X509Certificate, randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { escapeLogValue } from '../probe/logs.ts';
 import type { Capability, RunningServer, ServerAdapter, ServerSetup } from '../types.ts';
 import {
@@ -213,8 +213,8 @@ function commonName(subject: PeerCertificate['subject'] | undefined): string | u
 }
 
 /** The CNs of the trusted CA certificates (what the broken issuer-name pattern compares against). */
-async function caCommonNames(file: string): Promise<string[]> {
-  const text = await readFile(file, 'utf8');
+function caCommonNames(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
   return splitPem(text).map((pem) => /(?:^|\n)CN=([^\n]*)/.exec(new X509Certificate(pem).subject)?.[1] ?? '');
 }
 
@@ -231,11 +231,10 @@ export function invoiceAdapter(name = 'invoice', overrides: Partial<InvoiceOptio
   };
 }
 
-async function tlsOptions(setup: ServerSetup, opts: InvoiceOptions, tls: ServerSetup['tls']): Promise<https.ServerOptions> {
-  const [cert, key, ca, crl] = await Promise.all([
-    readFile(tls.cert, 'utf8'), readFile(tls.key, 'utf8'), readFile(tls.clientCa, 'utf8'),
-    tls.crl && opts.honourCrl ? readFile(tls.crl, 'utf8') : Promise.resolve(undefined),
-  ]);
+function tlsOptions(setup: ServerSetup, opts: InvoiceOptions, tls: ServerSetup['tls']): https.ServerOptions {
+  // Read the way the tutorial reads them: fs.readFileSync.
+  const [cert, key, ca] = [tls.cert, tls.key, tls.clientCa].map((file) => readFileSync(file, 'utf8')) as [string, string, string];
+  const crl = tls.crl && opts.honourCrl ? readFileSync(tls.crl, 'utf8') : undefined;
   return {
     cert, key,
     ...(opts.loadClientCa ? { ca: splitPem(ca) } : {}),
@@ -283,7 +282,7 @@ const VERIFY_ERROR = /CERT|VERIFY|SELF_SIGNED|REVOKED|CRL|ISSUER|SIGNATURE|PURPO
 
 /** Starts the invoice server for one case. */
 export async function startInvoiceServer(given: ServerSetup, options: InvoiceOptions = SECURE): Promise<RunningServer> {
-  const { setup, opts } = await applyTrustMaterial(given, options);
+  const { setup, opts } = applyTrustMaterial(given, options);
   const lines: string[] = [];
   const log = (line: string): void => { lines.push(`${new Date().toISOString()} ${line}`); };
   const field = (value: string): string => (opts.escapeLogs ? escapeLogValue(value) : value);
@@ -327,7 +326,7 @@ export async function startInvoiceServer(given: ServerSetup, options: InvoiceOpt
     return false;
   };
   // Only the broken issuer-name pattern compares names; the secure server never parses the bundle itself.
-  let trustedCns = opts.verification === 'issuer-name' ? await caCommonNames(current.clientCa) : [];
+  let trustedCns = opts.verification === 'issuer-name' ? caCommonNames(current.clientCa) : [];
 
   const vhostState: VhostState = { checked: new WeakSet() };
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
@@ -400,7 +399,7 @@ export async function startInvoiceServer(given: ServerSetup, options: InvoiceOpt
     ? ocspGate(handler, setup.ocsp.url, opts.ocsp, (req, verb, reason) => { log(`${verb} ${req.socket.remoteAddress ?? '?'} ${req.method ?? 'GET'} ${field(req.url ?? '/')}: ${field(reason)}`); })
     : handler;
   const serverOptions: https.ServerOptions = {
-    ...await tlsOptions(setup, opts, current),
+    ...tlsOptions(setup, opts, current),
     // Node waits 120 s for a handshake and 60 s for request headers by default: ample room for slowloris.
     ...(opts.shortTimeouts ? { handshakeTimeout: 10_000, headersTimeout: 10_000, requestTimeout: 30_000 } : {}),
   };
@@ -450,19 +449,20 @@ export async function startInvoiceServer(given: ServerSetup, options: InvoiceOpt
     // In-process: the suite's own process serves.
     pid: process.pid,
     logs: () => Promise.resolve([...lines]),
-    reload: async (tls, change) => {
+    reload: (tls, change) => new Promise<void>((resolve) => {
       current = { ...current, ...tls };
       // Node's setSecureContext() keeps requestCert and rejectUnauthorized as created: a tightened mode is enforced by the handler (403).
       if (change?.clientAuth !== undefined) clientAuth = change.clientAuth;
       const keys = server.getTicketKeys();
       if (opts.reloadContext) {
-        server.setSecureContext(await tlsOptions({ ...setup, clientAuth }, opts, current));
-        if (opts.verification === 'issuer-name') trustedCns = await caCommonNames(current.clientCa);
+        server.setSecureContext(tlsOptions({ ...setup, clientAuth }, opts, current));
+        if (opts.verification === 'issuer-name') trustedCns = caCommonNames(current.clientCa);
       }
       // New trust, revocation or client-auth state must not be bypassed by resuming a session made under the old one.
       server.setTicketKeys(opts.rotateTicketKeysOnReload ? randomBytes(48) : keys);
       log(`reloaded CA and CRL${change?.clientAuth !== undefined ? `, client authentication ${clientAuth}` : ''}`);
-    },
+      resolve();
+    }),
     stop: () => {
       stopped ??= (() => {
         void router?.stop();
