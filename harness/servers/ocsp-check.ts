@@ -52,6 +52,22 @@ const SIGNATURE_DIGESTS: Readonly<Record<string, string | null>> = {
   '1.3.101.112': null,
 };
 
+/** Certificates parsed so far, by their DER: a server meets the same few on every request. */
+const parsed = new Map<string, Certificate>();
+const PARSED_KEPT = 256;
+
+/** The ASN.1 structure of a certificate, parsed once (parsing takes about as long as the rest of a check). */
+function parsedCertificate(der: Buffer): Certificate {
+  const key = der.toString('base64');
+  let cert = parsed.get(key);
+  if (cert === undefined) {
+    cert = AsnConvert.parse(der, Certificate);
+    if (parsed.size >= PARSED_KEPT) parsed.clear();
+    parsed.set(key, cert);
+  }
+  return cert;
+}
+
 /** Why the status could not be learned: refuses when failing closed, logged either way. */
 class OcspUnavailable extends Error {}
 
@@ -105,12 +121,12 @@ function verifiedChain(peer: DetailedPeerCertificate | undefined): { cert: X509C
 
 /** Asks the responder about one certificate and judges the answer; throws OcspUnavailable when no trustworthy answer came. */
 async function certificateStatus(cert: X509Certificate, issuer: X509Certificate, url: string, opts: OcspCheckOptions): Promise<'good' | 'revoked' | 'unknown'> {
-  const issuerAsn = AsnConvert.parse(issuer.raw, Certificate);
+  const issuerAsn = parsedCertificate(issuer.raw);
   const certId = new CertID({
     hashAlgorithm: new AlgorithmIdentifier({ algorithm: OID_SHA1, parameters: null }),
     issuerNameHash: new OctetString(sha1(Buffer.from(AsnConvert.serialize(issuerAsn.tbsCertificate.subject)))),
     issuerKeyHash: new OctetString(sha1(Buffer.from(issuerAsn.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey))),
-    serialNumber: arrayBuffer(AsnConvert.parse(cert.raw, Certificate).tbsCertificate.serialNumber),
+    serialNumber: arrayBuffer(parsedCertificate(cert.raw).tbsCertificate.serialNumber),
   });
   const nonce = randomBytes(16);
   const request = new OCSPRequest({
@@ -155,7 +171,7 @@ function checkSigner(basic: BasicOCSPResponse, issuer: X509Certificate, acceptDe
   const byKey = id.byKey ? Buffer.from(id.byKey.buffer).toString('hex') : undefined;
   const byName = id.byName ? Buffer.from(AsnConvert.serialize(id.byName)).toString('hex') : undefined;
   const named = (c: X509Certificate): boolean => {
-    const asn = AsnConvert.parse(c.raw, Certificate).tbsCertificate;
+    const asn = parsedCertificate(c.raw).tbsCertificate;
     if (byKey !== undefined) return sha1(Buffer.from(asn.subjectPublicKeyInfo.subjectPublicKey)).toString('hex') === byKey;
     return Buffer.from(AsnConvert.serialize(asn.subject)).toString('hex') === byName;
   };
