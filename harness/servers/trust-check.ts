@@ -4,7 +4,7 @@
 // certificate, and a CRL file that holds no parseable CRL, stop the start
 // (fail closed). The lenient variant is the broken pattern: such material is
 // taken as "no restriction" (any certificate serves) or "no CRL".
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
 import path from 'node:path';
 import { createSecureContext } from 'node:tls';
 import type { ServerSetup } from '../types.ts';
@@ -16,34 +16,49 @@ export type TrustMaterialPolicy = 'refuse-start' | 'lenient';
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----\r?\n?/g;
 
-/** What is wrong with a PEM file that must hold only blocks of `kind` that `parse` accepts, or undefined. */
-function pemFlaw(file: string, kind: string, parse: (der: Buffer, pem: string) => void): string | undefined {
+/** What was found wrong with each content already checked, by kind and digest (the TLS 1.2 and 1.3 runs of a case start on the same files). */
+const flaws = new Map<string, string | undefined>();
+const FLAWS_KEPT = 256;
+
+/**
+ * What is wrong with a PEM file that must hold only blocks of `kind` that `parse` accepts and whose parsed blocks
+ * `judge` accepts, or undefined. One kind is always checked with the same `parse` and `judge`.
+ */
+function pemFlaw<T>(file: string, kind: string, parse: (der: Buffer, pem: string) => T, judge: (parsed: T[]) => string | undefined = () => undefined): string | undefined {
   let text: string;
   try {
     text = readOwnFile(file);
   } catch (error) {
     return `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
   }
+  const key = `${kind} ${createHash('sha256').update(text).digest('base64')}`;
+  if (flaws.has(key)) return flaws.get(key);
+  const flaw = textFlaw(text, kind, parse, judge);
+  if (flaws.size >= FLAWS_KEPT) flaws.clear();
+  flaws.set(key, flaw);
+  return flaw;
+}
+
+function textFlaw<T>(text: string, kind: string, parse: (der: Buffer, pem: string) => T, judge: (parsed: T[]) => string | undefined): string | undefined {
   const blocks = [...text.matchAll(PEM_BLOCK)];
   if (blocks.length === 0) return text.trim() === '' ? 'is empty' : `holds no PEM ${kind}`;
   if (text.replace(PEM_BLOCK, '').trim() !== '') return 'holds text outside its PEM blocks';
+  const parsed: T[] = [];
   for (const [pem, type, body] of blocks) {
     if (type !== kind) return `holds a ${type ?? '?'} block where only ${kind} belongs`;
     try {
-      parse(Buffer.from((body ?? '').replace(/\s+/g, ''), 'base64'), pem);
+      parsed.push(parse(Buffer.from((body ?? '').replace(/\s+/g, ''), 'base64'), pem));
     } catch {
       return `holds a ${kind} block that does not parse`;
     }
   }
-  return undefined;
+  return judge(parsed);
 }
 
 /** Why the client-CA bundle cannot anchor client verification, or undefined. */
 function clientCaFlaw(file: string): string | undefined {
-  const certs: X509Certificate[] = [];
-  const flaw = pemFlaw(file, 'CERTIFICATE', (der) => { certs.push(new X509Certificate(der)); });
-  if (flaw !== undefined) return flaw;
-  return certs.some((c) => c.ca) ? undefined : 'holds no CA certificate (CA:TRUE), only end-entity certificates';
+  return pemFlaw(file, 'CERTIFICATE', (der) => new X509Certificate(der),
+    (certs) => (certs.some((c) => c.ca) ? undefined : 'holds no CA certificate (CA:TRUE), only end-entity certificates'));
 }
 
 /** Checks (or, leniently, works around) the setup's trust files before the server starts. */
