@@ -595,10 +595,12 @@ function checkCert(decl: CertDecl, x509: X509Certificate, issuer: BuiltCert | un
   };
   const wantCa = decl.kind === 'ca' || decl.opts.caFlag === true;
   const key = decl.opts.key ?? 'ec-p256';
-  const details = x509.publicKey.asymmetricKeyDetails;
-  const gotKey = x509.publicKey.asymmetricKeyType === 'rsa' ? `rsa-${details?.modulusLength ?? '?'}`
-    : x509.publicKey.asymmetricKeyType === 'ec' ? (details?.namedCurve === 'secp384r1' ? 'ec-p384' : details?.namedCurve === 'prime256v1' ? 'ec-p256' : `ec-${details?.namedCurve ?? '?'}`)
-      : x509.publicKey.asymmetricKeyType ?? '?';
+  // Each read of x509.publicKey makes a new KeyObject.
+  const publicKey = x509.publicKey;
+  const details = publicKey.asymmetricKeyDetails;
+  const gotKey = publicKey.asymmetricKeyType === 'rsa' ? `rsa-${details?.modulusLength ?? '?'}`
+    : publicKey.asymmetricKeyType === 'ec' ? (details?.namedCurve === 'secp384r1' ? 'ec-p384' : details?.namedCurve === 'prime256v1' ? 'ec-p256' : `ec-${details?.namedCurve ?? '?'}`)
+      : publicKey.asymmetricKeyType ?? '?';
   if (gotKey !== key) fail(`has a ${gotKey} key, expected ${key}`);
   if (decl.opts.notBefore !== undefined) {
     const wantBefore = Date.now() + decl.opts.notBefore * 1000;
@@ -620,7 +622,7 @@ function checkCert(decl: CertDecl, x509: X509Certificate, issuer: BuiltCert | un
   if (Math.abs(notAfter - wantAfter) > (exact ? 120_000 : DAY * 1000)) fail(`notAfter ${x509.validTo} is far from the asked ${new Date(wantAfter).toISOString()}`);
   if (issuer && x509.issuer !== issuer.x509.subject) fail(`does not name ${issuer.name} as its issuer`);
   if (issuer && decl.opts.tamper === undefined && !x509.verify(issuer.x509.publicKey)) fail(`is not signed by ${issuer.name}`);
-  if (!issuer && decl.opts.tamper === undefined && !x509.verify(x509.publicKey)) fail('is not self-signed');
+  if (!issuer && decl.opts.tamper === undefined && !x509.verify(publicKey)) fail('is not self-signed');
 }
 
 async function buildCrl(session: OpensslSession, decl: CrlDecl, certs: ReadonlyMap<string, BuiltCert>, decls: readonly CertDecl[]): Promise<BuiltCrl> {
