@@ -98,6 +98,18 @@ describe('openssl helper', function () {
     }, { unsafeCleanup: true });
   });
 
+  it('carries commands longer than one read of its input, and many at once, exactly', async function () {
+    await tmp.withDir(async ({ path: dir }) => {
+      // The helper reads its input in blocks of a few KB: this line spans many of them.
+      const long = Array.from({ length: 4_000 }, (_, i) => `w${i} 'q' $x`);
+      const out = await runCommand('printf', ['%s|', ...long], { cwd: dir, env: {}, timeoutMs: 5_000 });
+      expect(spawnerPid(), 'through the helper').to.be.a('number');
+      expect(out.stdout).to.equal(long.map((a) => `${a}|`).join(''));
+      const many = await Promise.all(Array.from({ length: 40 }, (_, i) => runCommand('printf', ['%s', `call ${i}`], { cwd: dir, env: {}, timeoutMs: 10_000 })));
+      expect(many.map((r) => r.stdout)).to.deep.equal(Array.from({ length: 40 }, (_, i) => `call ${i}`));
+    }, { unsafeCleanup: true });
+  });
+
   it('ends with its last holder, and without a holder commands start directly', async function () {
     await tmp.withDir(async ({ path: dir }) => {
       await runCommand('openssl', ['version'], { cwd: dir, env: {}, timeoutMs: 5_000 });

@@ -38,19 +38,21 @@ export interface CommandOptions {
   signal?: AbortSignal;
 }
 
-/** The last argument of the helper's command line: how process listings tell it from what an adapter left running. */
+/** The word after `sh -s` on the helper's command line: how process listings tell it from what an adapter left running. */
 export const SPAWNER_TITLE = 'mtls-conformance-spawner';
 
 /**
- * The helper. A line `ID SLOT 'dir' N 'K=V'... 'file' 'arg'...` (every word single-quoted) starts `file` in `dir`
- * with N variables added, in the background; the helper answers `ID p PID` once it runs and `ID x STATUS O E` when
- * it ends, its stdout and stderr in SLOT.o and SLOT.e of the helper's own temp dir ($1), O and E saying whether
- * each is non-empty (a slot is reused once its command has been read, so no file is removed). Background commands of a
- * non-interactive shell ignore SIGINT: an interrupted suite ends them itself (stdin closes, or a kill by pid).
- * On the end of its stdin or on SIGTERM the helper stops what runs and exits.
+ * The helper: `sh -s` reads this script from its stdin, then one line per command: `run ID SLOT 'dir' N 'K=V'...
+ * 'file' 'arg'... &` (every word single-quoted) starts `file` in `dir` with N variables added, in the background.
+ * The shell reads its script in blocks, where its `read` builtin would take the pipe a byte at a time (not to read
+ * past the line: a line per command cost a run about 250,000 read calls). The helper answers `ID p PID` once the
+ * command runs and `ID x STATUS O E` when it ends, its stdout and stderr in SLOT.o and SLOT.e of the helper's own
+ * temp dir ($2), O and E saying whether each is non-empty (a slot is reused once its command has been read, so no
+ * file is removed).
+ * Background commands of a non-interactive shell ignore SIGINT: an interrupted suite ends them itself (stdin closes,
+ * or a kill by pid). On the end of its stdin or on SIGTERM the helper stops what runs and exits.
  */
-const HELPER_SCRIPT = `unset MTLS_CONFORMANCE_SPAWNER_SCRIPT
-out=$1
+const HELPER_SCRIPT = `out=$2
 run() {
   id=$1; slot=$2; dir=$3; n=$4; shift 4
   while [ "$n" -gt 0 ]; do export "$1"; shift; n=$((n - 1)); done
@@ -69,19 +71,17 @@ run() {
 stop() { for j in $(jobs -p); do kill -TERM "$j" 2>/dev/null; done; wait; exit 0; }
 trap '' INT
 trap stop TERM
-while IFS= read -r line; do
-  eval "run $line" &
-done
-stop
+trap stop EXIT
 `;
 
 /** The helper's shell, writing the outputs of its commands into `outDir`. */
 function startShell(outDir: string) {
-  return execa('/bin/sh', ['-c', 'eval "$MTLS_CONFORMANCE_SPAWNER_SCRIPT"', SPAWNER_TITLE, outDir], {
+  const shell = execa('/bin/sh', ['-s', SPAWNER_TITLE, outDir], {
     stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: false, reject: false,
-    env: { MTLS_CONFORMANCE_SPAWNER_SCRIPT: HELPER_SCRIPT },
     forceKillAfterDelay: FORCE_KILL_MS,
   });
+  shell.stdin.write(HELPER_SCRIPT);
+  return shell;
 }
 
 /** A command in flight in the helper. */
@@ -152,7 +152,7 @@ class Helper {
     const run: Running = { id, slot, hasOut: false, hasErr: false, killWanted: false, timedOut: false, canceled: false, done };
     this.running.set(id, run);
     const env = Object.entries(opts.env).map(([k, v]) => quote(`${k}=${v}`));
-    this.child.stdin.write(`${id} ${slot} ${quote(opts.cwd)} ${env.length} ${env.join(' ')} ${[file, ...argv].map(quote).join(' ')}\n`);
+    this.child.stdin.write(`run ${id} ${slot} ${quote(opts.cwd)} ${env.length} ${env.join(' ')} ${[file, ...argv].map(quote).join(' ')} &\n`);
     return { run, status };
   }
 

@@ -76,7 +76,7 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 const LOADER_HELPER = /[/\\]esbuild(?:\.exe)? --service=/;
 
 /** The suite's own helper that starts openssl (see spawner.ts): it ends with the run that holds it. */
-const SPAWNER_HELPER = /^(?:\/bin\/)?sh -c eval "\$MTLS_CONFORMANCE_SPAWNER_SCRIPT" mtls-conformance-spawner /;
+const SPAWNER_HELPER = /^(?:\/bin\/)?sh -s mtls-conformance-spawner /;
 
 /** Descendants the run may have left behind: every descendant except the loader's helper, the suite's openssl starter and `keep`. */
 export function listLeftovers(keep: ReadonlySet<number> = new Set(), root = process.pid): ProcessInfo[] {
