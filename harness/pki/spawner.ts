@@ -4,9 +4,10 @@
 // its main thread about 5 ms and the kernel as much again, while a shell of a
 // megabyte forks in a fraction of that, on its own CPU.
 //
-// The helper is a POSIX sh reading one command per line. It lives while a run
-// holds it (holdSpawner), so no process of it outlives a run; without a holder
-// every command is started directly, as it is with MTLS_CONFORMANCE_SPAWNER=0.
+// The helper is a POSIX sh reading one command per line of its script. It
+// lives while a run holds it (holdSpawner), so no process of it outlives a run;
+// without a holder every command is started directly, as it is with
+// MTLS_CONFORMANCE_SPAWNER=0.
 // It keeps the contract of the direct call: the same argv, cwd and environment,
 // a timeout, cancellation by AbortSignal (the command is killed: SIGTERM, then
 // SIGKILL), stdout and stderr without their final newline. A command whose
@@ -48,9 +49,8 @@ export const SPAWNER_TITLE = 'mtls-conformance-spawner';
  * past the line: a line per command cost a run about 250,000 read calls). The helper answers `ID p PID` once the
  * command runs and `ID x STATUS O E` when it ends, its stdout and stderr in SLOT.o and SLOT.e of the helper's own
  * temp dir ($2), O and E saying whether each is non-empty (a slot is reused once its command has been read, so no
- * file is removed).
- * Background commands of a non-interactive shell ignore SIGINT: an interrupted suite ends them itself (stdin closes,
- * or a kill by pid). On the end of its stdin or on SIGTERM the helper stops what runs and exits.
+ * file is removed). Background commands of a non-interactive shell ignore SIGINT: an interrupted suite ends them
+ * itself (stdin closes, or a kill by pid). On the end of its stdin or on SIGTERM the helper stops what runs and exits.
  */
 const HELPER_SCRIPT = `out=$2
 run() {

@@ -39,6 +39,7 @@ function pemFlaw<T>(file: string, kind: string, parse: (der: Buffer, pem: string
   return flaw;
 }
 
+/** What is wrong with the text of such a file, or undefined. */
 function textFlaw<T>(text: string, kind: string, parse: (der: Buffer, pem: string) => T, judge: (parsed: T[]) => string | undefined): string | undefined {
   const blocks = [...text.matchAll(PEM_BLOCK)];
   if (blocks.length === 0) return text.trim() === '' ? 'is empty' : `holds no PEM ${kind}`;
