@@ -12,11 +12,11 @@
 // 2-core VM, 8-10 runs each, RSA-3072 took 179 ms on average instead of 897 ms and
 // RSA-4096 228 ms instead of 1,974 ms. Keys a server or CA holds keep two primes:
 // FIPS 186 allows no more, and BoringSSL and ring refuse multi-prime private keys.
-import { readFile } from 'node:fs/promises';
 import tmp from 'tmp-promise';
 import { HarnessError } from '../errors.ts';
 import { OpensslSession } from './openssl.ts';
 import { KEY_GENERATE_TIMEOUT_MS as GENERATE_TIMEOUT_MS } from '../run/bounds.ts';
+import { readOwnFile } from '../run/own-files.ts';
 
 /** Key types worth generating ahead: the ones that take seconds. */
 export const POOLED_KEYS = ['rsa-3072', 'rsa-4096'] as const;
@@ -121,6 +121,6 @@ async function generate(key: PoolKey, stop: AbortSignal): Promise<string> {
       }
       throw error;
     }
-    return readFile(session.resolve('key.pem'), 'utf8');
+    return readOwnFile(session.resolve('key.pem'));
   }, { prefix: 'mtls-keys-', unsafeCleanup: true });
 }

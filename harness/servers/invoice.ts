@@ -8,8 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Server as TlsServer, TLSSocket, PeerCertificate, DetailedPeerCertificate } from 'node:tls';
 import { X509Certificate, randomBytes } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { escapeLogValue } from '../probe/logs.ts';
 import type { Capability, RunningServer, ServerAdapter, ServerSetup } from '../types.ts';
 import {
