@@ -5,7 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import tmp from 'tmp-promise';
 import { PkiBuilder, type BuiltPki } from '../harness/pki/pki.ts';
-import { captureClientHello, holdStalled, probe, sendRaw, type Identity } from '../harness/probe/probe.ts';
+import { captureClientHello, holdStalled, probe, sendRaw, withinRange, type Identity } from '../harness/probe/probe.ts';
+import { SecureContexts, setVersionRange, type ContextOptions } from '../harness/probe/contexts.ts';
 
 /** Starts a loopback TCP server; returns its port and a stop function. */
 async function listen(onConnection: (socket: net.Socket) => void): Promise<{ port: number; stop: () => Promise<void> }> {
@@ -210,5 +211,101 @@ describe('server name check', function () {
         await server.close();
       }
     }
+  });
+});
+
+describe('client contexts across versions', function () {
+  let dir: tmp.DirectoryResult;
+  let pki: BuiltPki;
+  let identity: Identity;
+  let server: { port: number; close: () => Promise<void> };
+
+  before(async function () {
+    dir = await tmp.dir({ unsafeCleanup: true });
+    const b = new PkiBuilder();
+    const root = b.ca('root');
+    b.leaf('server', { issuer: root, cn: 'localhost', role: 'server' });
+    b.leaf('client', { issuer: root, cn: 'mail-server' });
+    pki = await b.build(dir.path);
+    identity = { cert: pki.cert('client').pem, key: await readFile(pki.cert('client').key, 'utf8') };
+    // Speaks TLS 1.0 to 1.3 and serves only a client with a certificate of the root: a served probe presented its identity.
+    const sockets = new Set<tls.TLSSocket>();
+    const tlsServer = tls.createServer({
+      cert: pki.cert('server').pem, key: await readFile(pki.cert('server').key), ca: pki.cert('root').pem,
+      requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1', maxVersion: 'TLSv1.3', ciphers: 'DEFAULT:@SECLEVEL=0',
+    }, (socket) => {
+      sockets.add(socket);
+      socket.on('error', () => socket.destroy());
+      socket.once('data', () => { socket.end('HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nCANARY'); });
+    });
+    tlsServer.on('tlsClientError', () => undefined);
+    await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+    const address = tlsServer.address();
+    server = {
+      port: typeof address === 'object' && address ? address.port : 0,
+      close: async () => {
+        for (const socket of sockets) socket.destroy();
+        await new Promise<void>((resolve) => tlsServer.close(() => resolve()));
+      },
+    };
+  });
+  after(async function () {
+    await server.close();
+    await dir.cleanup();
+  });
+
+  const versions = ['1.2', '1.3', 'legacy', '1.2', '1.3'] as const;
+  const expected = { '1.2': 'TLSv1.2', '1.3': 'TLSv1.3', legacy: 'TLSv1.1' } as const;
+
+  it('serves every version of a case from one context, each connection at its own version', async function () {
+    const contexts = new SecureContexts();
+    for (const version of versions) {
+      const seen = (await probe({ port: server.port, tls: version, serverCa: pki.cert('root').pem, canary: 'CANARY', identity, contexts, timeoutMs: 5_000 })).observations[0];
+      expect(seen?.outcome, `TLS ${version}: ${seen?.error ?? ''}`).to.equal('accepted');
+      expect(seen?.protocol).to.equal(expected[version]);
+    }
+    // Connections made while others are still in their handshakes keep the range they were made with.
+    const together = await Promise.all([...versions, ...versions].map((version) =>
+      probe({ port: server.port, tls: version, serverCa: pki.cert('root').pem, canary: 'CANARY', identity, contexts, timeoutMs: 5_000 })));
+    expect(together.map((r) => r.observations[0]?.protocol)).to.deep.equal([...versions, ...versions].map((v) => expected[v]));
+    expect(contexts.created).to.equal(1);
+    expect(contexts.reused).to.equal(versions.length * 3 - 1);
+  });
+
+  it('makes a context per version range where a range does not take', function () {
+    const contexts = new SecureContexts();
+    const options = (version: '1.2' | '1.3'): ContextOptions => ({ ca: pki.cert('root').pem, ...identity, ciphers: 'DEFAULT', minVersion: `TLSv${version}`, maxVersion: `TLSv${version}` });
+    const first = contexts.get(options('1.2'));
+    // A Node.js whose native context reports another range than it was given.
+    Object.defineProperty(first.context as object, 'getMinProto', { value: () => 0 });
+    expect(setVersionRange(first, 'TLSv1.3', 'TLSv1.3')).to.equal(false);
+    const second = contexts.get(options('1.3'));
+    expect(second).to.not.equal(first);
+    expect(contexts.get(options('1.3'))).to.equal(second);
+    expect(contexts.created).to.equal(2);
+    expect(setVersionRange({} as tls.SecureContext, 'TLSv1.2', 'TLSv1.2')).to.equal(false);
+  });
+
+  it('makes a connection outside the range the probe offered a probe error', async function () {
+    // Contexts that hand out TLS 1.3 whatever was asked: the server would be judged under the wrong version.
+    class Skewed extends SecureContexts {
+      override get(options: ContextOptions): tls.SecureContext {
+        return super.get({ ...options, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' });
+      }
+    }
+    const skewed = (await probe({ port: server.port, tls: '1.2', serverCa: pki.cert('root').pem, canary: 'CANARY', identity, contexts: new Skewed(), timeoutMs: 5_000 })).observations[0];
+    expect(skewed?.outcome).to.equal('error');
+    expect(skewed?.error).to.equal('the probe negotiated TLSv1.3 though it offered only TLSv1.2–TLSv1.2');
+    const pinned = (await probe({ port: server.port, tls: '1.2', serverCa: pki.cert('root').pem, canary: 'CANARY', identity, contexts: new SecureContexts(), timeoutMs: 5_000 })).observations[0];
+    expect(pinned?.outcome).to.equal('accepted');
+  });
+
+  it('places a negotiated protocol within or outside a range', function () {
+    expect(withinRange('TLSv1.2', 'TLSv1.2', 'TLSv1.2')).to.equal(true);
+    expect(withinRange('TLSv1.1', 'TLSv1', 'TLSv1.1')).to.equal(true);
+    expect(withinRange('TLSv1.3', 'TLSv1', 'TLSv1.2')).to.equal(false);
+    expect(withinRange('TLSv1', 'TLSv1.2', 'TLSv1.3')).to.equal(false);
+    expect(withinRange(undefined, 'TLSv1', 'TLSv1.3')).to.equal(false);
+    expect(withinRange('SSLv3', 'TLSv1', 'TLSv1.3')).to.equal(false);
   });
 });

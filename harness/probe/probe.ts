@@ -59,7 +59,7 @@ export interface ProbeOptions {
   holdMs?: number;
   /** false: take an ambiguous TLS 1.3 ending as it is, without the hold test (default true). */
   disambiguate?: boolean;
-  /** Contexts kept across the connections of one case: one per identity, CA, ciphers and version instead of one per connection. */
+  /** Contexts kept across the connections of one case: one per identity, CA and ciphers, for all its versions, instead of one per connection. */
   contexts?: SecureContexts;
 }
 
@@ -117,6 +117,14 @@ const closedAfterHandshake = new WeakMap<Observation, number>();
 export function isAmbiguous(obs: Observation): boolean {
   return obs.outcome === 'rejected-handshake' && obs.handshake === true && obs.requestSent === true
     && (obs.alert === 'closed' || obs.alert === 'reset') && (obs.responseBytes ?? 0) === 0;
+}
+
+const VERSION_ORDER: readonly string[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+
+/** Whether a negotiated protocol lies within the range a probe offered. */
+export function withinRange(protocol: string | undefined, min: tls.SecureVersion, max: tls.SecureVersion): boolean {
+  const at = VERSION_ORDER.indexOf(protocol ?? '');
+  return at >= 0 && at >= VERSION_ORDER.indexOf(min) && at <= VERSION_ORDER.indexOf(max);
 }
 
 /** One connection: handshake, requests, classification. */
@@ -257,6 +265,10 @@ function connectOnce(opts: ProbeOptions): Promise<ProbeResult> {
       handshakeDone = true;
       handshakeAt = performance.now();
       protocol = socket.getProtocol() ?? undefined;
+      // The version is pinned by the (possibly shared) context: a connection outside its range is the harness's fault, never the server's.
+      if (!withinRange(protocol, versions.minVersion, versions.maxVersion)) {
+        return fail({ outcome: 'error', error: `the probe negotiated ${protocol ?? 'no protocol'} though it offered only ${versions.minVersion}–${versions.maxVersion}` });
+      }
       session ??= socket.getSession();
       if (opts.holdMs === undefined) return sendNext();
       holdTimer = setTimeout(() => { heldOpen = true; sendNext(); }, opts.holdMs);

@@ -363,6 +363,8 @@ export interface SharedPki {
   countOpenssl: boolean;
   /** The OCSP responder whose URL the PKI carries. */
   responder?: OcspResponder | undefined;
+  /** The probes' client contexts, kept across the case's versions (same identities, same CA). */
+  contexts: SecureContexts;
 }
 
 /** Runs one case under each TLS version in turn, on one PKI (a fresh one per version where the case asks for it). */
@@ -401,7 +403,8 @@ export async function runCaseVersions(def: CaseDefinition, all: readonly TlsLabe
       for (const [i, tls] of runs.entries()) eachRun(i, await runCase(def, tls, opts));
       return;
     }
-    for (const [i, tls] of runs.entries()) eachRun(i, await runCase(def, tls, opts, { dir: dir.path, pki, countOpenssl: i === 0, responder }));
+    const contexts = new SecureContexts();
+    for (const [i, tls] of runs.entries()) eachRun(i, await runCase(def, tls, opts, { dir: dir.path, pki, countOpenssl: i === 0, responder, contexts }));
   } finally {
     await responder?.close();
     await dir.cleanup();
@@ -471,6 +474,8 @@ interface Prepared {
   setup: ServerSetup;
   /** The company root, PEM: what probes trust the server certificate with. */
   serverCa: string;
+  /** The probes' client contexts: one per identity, CA and ciphers, for every version of the case. */
+  contexts: SecureContexts;
 }
 
 /** What observeCase saw after the case body: the log excerpt, and an error that makes the observations no verdict. */
@@ -577,7 +582,7 @@ async function prepareCase(run: CaseRun, shared: SharedPki | undefined): Promise
     setup = { ...setup, upstream: { host: upstream.host, port: upstream.port } };
   }
   const serverCa = readOwnFile(pki.cert('root').cert);
-  return { dir: tmpDir.path, serverDir, pki, responder, upstream, setup, serverCa };
+  return { dir: tmpDir.path, serverDir, pki, responder, upstream, setup, serverCa, contexts: shared?.contexts ?? new SecureContexts() };
 }
 
 /**
@@ -661,11 +666,9 @@ interface Served {
 /** The CaseContext a case body runs with: probes, checks, reloads and peers of this run, recorded in `run` and `served`. */
 function caseContext(run: CaseRun, prepared: Prepared, running: RunningServer, served: Served): CaseContext {
   const { def, opts, adapter, tls, checks, notes, bounds } = run;
-  const { pki: builtPki, responder, upstream, serverDir, serverCa } = prepared;
+  const { pki: builtPki, responder, upstream, serverDir, serverCa, contexts } = prepared;
   const { elsewhere } = served;
   let setup = prepared.setup;
-  // One client context per identity, CA, ciphers and version for the case's probes.
-  const contexts = new SecureContexts();
 
   const connect = (client: string | null, extra: Partial<ProbeOptions> = {}) => {
     const identity = client === null ? undefined : { cert: builtPki.cert(client).pem, key: '' };
