@@ -1,7 +1,7 @@
 // The PKI builder: refuses contradictions before openssl runs, produces what was
 // asked, and records commands that rebuild the PKI in an empty directory.
 import { expect } from 'chai';
-import { execa } from 'execa';
+import { execa, execaSync } from 'execa';
 import { X509Certificate } from 'node:crypto';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -136,6 +136,33 @@ describe('PKI builder', function () {
         await execa('bash', ['replay.sh'], { cwd: empty });
         expect(await primes(empty, 'client.key')).to.equal('3');
         expect(await primes(empty, 'server.key')).to.equal('2');
+      }, { unsafeCleanup: true });
+    }, { unsafeCleanup: true });
+  });
+
+  it('gives certificates of one PKI that ask for the same pooled key type keys of their own, and the next PKI the same ones', async function () {
+    this.timeout(120_000);
+    const declare = (): PkiBuilder => {
+      const b = new PkiBuilder();
+      const root = b.ca('root');
+      const first = b.ca('first-ca', { issuer: root, key: 'rsa-2048' });
+      b.ca('second-ca', { issuer: root, key: 'rsa-2048' });
+      b.leaf('one', { issuer: first, key: 'rsa-2048' });
+      b.leaf('two', { issuer: first, key: 'rsa-2048' });
+      return b;
+    };
+    const names = ['first-ca', 'second-ca', 'one', 'two'];
+    expect(declare().pooledKeys().map((k) => `${k.spec}/${k.primes}/${k.slot}`)).to.deep.equal(['rsa-2048/2/0', 'rsa-2048/2/1', 'rsa-2048/3/0', 'rsa-2048/3/1']);
+    await tmp.withDir(async ({ path: dir }) => {
+      await tmp.withDir(async ({ path: again }) => {
+        const pki = await declare().build(dir);
+        const next = await declare().build(again);
+        const keys = await Promise.all(names.map((n) => readFile(pki.cert(n).key, 'utf8')));
+        expect(new Set(keys).size).to.equal(names.length);
+        expect(new Set(names.map((n) => pki.cert(n).x509.publicKey.export({ type: 'spki', format: 'der' }).toString('hex'))).size).to.equal(names.length);
+        expect(await Promise.all(names.map((n) => readFile(next.cert(n).key, 'utf8')))).to.deep.equal(keys);
+        const primes = (file: string): string => /\(\d+ bit, (\d+) primes\)/.exec(execaSync('openssl', ['pkey', '-in', file, '-text', '-noout']).stdout)?.[1] ?? 'unreadable';
+        expect(names.map((n) => primes(pki.cert(n).key))).to.deep.equal(['2', '2', '3', '3']);
       }, { unsafeCleanup: true });
     }, { unsafeCleanup: true });
   });

@@ -3,7 +3,7 @@
 // process per certificate (two when exact dates are asked) and check the result.
 import { X509Certificate, randomBytes } from 'node:crypto';
 import { HarnessError } from '../errors.ts';
-import { CLIENT_KEY_PRIMES, genpkeyArgs, isPooled, pooledKey, type PoolKey } from './key-pool.ts';
+import { CLIENT_KEY_PRIMES, genpkeyArgs, isPooled, pooledKey, type PoolKey, type PooledKey } from './key-pool.ts';
 import { OpensslSession, shellQuote } from './openssl.ts';
 import { readOwnFile, writeOwnFile } from '../run/own-files.ts';
 
@@ -305,7 +305,7 @@ export class PkiBuilder {
 
   /** The slow keys the declared certificates need (to generate them ahead). */
   pooledKeys(): PoolKey[] {
-    return this.certs.flatMap((c) => poolKeyOf(c) ?? []);
+    return this.certs.flatMap((c) => poolKeyOf(c, this.certs) ?? []);
   }
 
   /** Builds every declared certificate and CRL inside `dir`; `signal` kills a running openssl. */
@@ -495,12 +495,22 @@ function asn1Time(secondsFromNow: number): string {
   return d.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
-/** The pool key a certificate takes, if its key type is a slow one: multi-prime for a leaf that is no server (a client, a delegated OCSP signer), two primes for keys a server or CA holds. */
-function poolKeyOf(decl: CertDecl): PoolKey | undefined {
-  const spec = decl.opts.key ?? 'ec-p256';
-  if (!isPooled(spec)) return undefined;
-  const client = decl.kind === 'leaf' && decl.opts.role !== 'server' && decl.opts.caFlag !== true;
-  return { spec, primes: client ? CLIENT_KEY_PRIMES[spec] : 2 };
+/**
+ * The pool key a certificate takes, if its key type is a slow one: multi-prime for a leaf that is no server (a client,
+ * a delegated OCSP signer), two primes for keys a server or CA holds; a slot of its own among the PKI's keys of that kind.
+ */
+function poolKeyOf(decl: CertDecl, decls: readonly CertDecl[]): PoolKey | undefined {
+  const kind = (d: CertDecl): { spec: PooledKey; primes: number } | undefined => {
+    const spec = d.opts.key ?? 'ec-p256';
+    if (!isPooled(spec)) return undefined;
+    const client = d.kind === 'leaf' && d.opts.role !== 'server' && d.opts.caFlag !== true;
+    return { spec, primes: client ? CLIENT_KEY_PRIMES[spec] : 2 };
+  };
+  const own = kind(decl);
+  if (!own) return undefined;
+  const before = decls.slice(0, Math.max(0, decls.indexOf(decl)));
+  const slot = before.filter((d) => { const k = kind(d); return k?.spec === own.spec && k.primes === own.primes; }).length;
+  return { ...own, slot };
 }
 
 async function buildCert(session: OpensslSession, decl: CertDecl, built: ReadonlyMap<string, BuiltCert>, decls: readonly CertDecl[], ocspUrl?: string): Promise<BuiltCert> {
@@ -518,7 +528,7 @@ async function buildCert(session: OpensslSession, decl: CertDecl, built: Readonl
   const subjArgs = ['-subj', subject, '-utf8', ...(subject.includes('+') ? ['-multivalue-rdn'] : [])];
   // A slow key comes from the pool, generated ahead; the replay script generates its own.
   let newKey = [...keyArgs(key), '-nodes', '-keyout', `${name}.key`];
-  const pooled = poolKeyOf(decl);
+  const pooled = poolKeyOf(decl, decls);
   if (pooled) {
     writeOwnFile(session.resolve(`${name}.key`), await pooledKey(pooled));
     const primes = pooled.primes > 2 ? `, ${pooled.primes} primes: no server under test holds it` : '';
