@@ -12,7 +12,8 @@ import {
   BasicOCSPResponse, CertID, Nonce, OCSPRequest, OCSPResponse, OCSPResponseStatus, Request, TBSRequest,
   id_kp_OCSPSigning, id_pkix_ocsp_basic, id_pkix_ocsp_nonce,
 } from '@peculiar/asn1-ocsp';
-import { AlgorithmIdentifier, Certificate, Extension } from '@peculiar/asn1-x509';
+import { AlgorithmIdentifier, Extension } from '@peculiar/asn1-x509';
+import { parsedCertificate } from './parsed-certificates.ts';
 
 /** How the invoice server checks client certificates with OCSP; SECURE_OCSP is the reference. */
 export interface OcspCheckOptions {
@@ -51,22 +52,6 @@ const SIGNATURE_DIGESTS: Readonly<Record<string, string | null>> = {
   '1.2.840.113549.1.1.11': 'sha256', '1.2.840.113549.1.1.12': 'sha384', '1.2.840.113549.1.1.13': 'sha512',
   '1.3.101.112': null,
 };
-
-/** Certificates parsed so far, by their DER: a server meets the same few on every request. */
-const parsed = new Map<string, Certificate>();
-const PARSED_KEPT = 256;
-
-/** The ASN.1 structure of a certificate, parsed once (parsing takes about as long as the rest of a check). */
-function parsedCertificate(der: Buffer): Certificate {
-  const key = der.toString('base64');
-  let cert = parsed.get(key);
-  if (cert === undefined) {
-    cert = AsnConvert.parse(der, Certificate);
-    if (parsed.size >= PARSED_KEPT) parsed.clear();
-    parsed.set(key, cert);
-  }
-  return cert;
-}
 
 /** Why the status could not be learned: refuses when failing closed, logged either way. */
 class OcspUnavailable extends Error {}

@@ -4,7 +4,8 @@
 // read from the certificate's DER (@peculiar/asn1-x509), never from Node's
 // printed subjectaltname string, and compared byte for byte.
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { BasicConstraints, Certificate, KeyUsage, KeyUsageFlags, SubjectAlternativeName, id_ce_basicConstraints, id_ce_keyUsage, id_ce_subjectAltName } from '@peculiar/asn1-x509';
+import { BasicConstraints, type Certificate, KeyUsage, KeyUsageFlags, SubjectAlternativeName, id_ce_basicConstraints, id_ce_keyUsage, id_ce_subjectAltName } from '@peculiar/asn1-x509';
+import { parsedCertificate } from './parsed-certificates.ts';
 
 /** How the invoice server matches typed entries; SECURE_SAN is the reference. */
 export interface SanIdentityOptions {
@@ -80,7 +81,7 @@ export interface SanMatch {
 export function matchSanRules(der: Buffer, cn: string | undefined, entries: readonly string[], opts: SanIdentityOptions): { match?: SanMatch; refusal?: string } | undefined {
   const rules = entries.filter(isSanRule);
   if (rules.length === 0) return undefined;
-  const cert = AsnConvert.parse(der, Certificate);
+  const cert = parsedCertificate(der);
   const sans = subjectAltNames(cert);
   const cut = (v: string): string => (opts.nulSafe ? v : v.split('\0')[0] ?? '');
   const label = (type: string, value: string): string => (opts.logSource ? `${type}:${value}` : value);
