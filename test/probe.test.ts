@@ -25,6 +25,38 @@ async function listen(onConnection: (socket: net.Socket) => void): Promise<{ por
   };
 }
 
+/** A root, a localhost server and a client under it, built in a temp dir of its own; the client as the probe presents it. */
+async function serverAndClient(): Promise<{ dir: tmp.DirectoryResult; pki: BuiltPki; identity: Identity }> {
+  const dir = await tmp.dir({ unsafeCleanup: true });
+  const b = new PkiBuilder();
+  const root = b.ca('root');
+  b.leaf('server', { issuer: root, cn: 'localhost', role: 'server' });
+  b.leaf('client', { issuer: root, cn: 'client' });
+  const pki = await b.build(dir.path);
+  return { dir, pki, identity: { cert: await readFile(pki.cert('client').chain, 'utf8'), key: await readFile(pki.cert('client').key, 'utf8') } };
+}
+
+/** A loopback TLS server with these options that answers the first request with the canary. */
+async function canaryServer(options: tls.TlsOptions): Promise<{ port: number; close: () => Promise<void> }> {
+  const sockets = new Set<tls.TLSSocket>();
+  const server = tls.createServer(options, (socket) => {
+    sockets.add(socket);
+    socket.on('error', () => socket.destroy());
+    socket.once('data', () => { socket.end('HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nCANARY'); });
+  });
+  server.on('tlsClientError', () => undefined);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    port,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 describe('raw probes', function () {
   it('records what a server sends back to raw bytes and that it closed', async function () {
     const echo = await listen((socket) => socket.once('data', (chunk: Buffer) => socket.end(Buffer.concat([Buffer.from('echo:'), chunk]))));
@@ -88,13 +120,7 @@ describe('renegotiation probe', function () {
   let identity: Identity;
 
   before(async function () {
-    dir = await tmp.dir({ unsafeCleanup: true });
-    const b = new PkiBuilder();
-    const root = b.ca('root');
-    b.leaf('server', { issuer: root, cn: 'localhost', role: 'server' });
-    b.leaf('client', { issuer: root, cn: 'client' });
-    pki = await b.build(dir.path);
-    identity = { cert: await readFile(pki.cert('client').chain, 'utf8'), key: await readFile(pki.cert('client').key, 'utf8') };
+    ({ dir, pki, identity } = await serverAndClient());
   });
   after(async function () {
     await dir.cleanup();
@@ -162,23 +188,7 @@ describe('server name check', function () {
 
   /** A TLS server presenting `name`'s certificate that answers the first request with the canary. */
   async function serving(name: string): Promise<{ port: number; close: () => Promise<void> }> {
-    const sockets = new Set<tls.TLSSocket>();
-    const server = tls.createServer({ cert: pki.cert(name).pem, key: await readFile(pki.cert(name).key) }, (socket) => {
-      sockets.add(socket);
-      socket.on('error', () => socket.destroy());
-      socket.once('data', () => { socket.end('HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nCANARY'); });
-    });
-    server.on('tlsClientError', () => undefined);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
-    return {
-      port,
-      close: async () => {
-        for (const socket of sockets) socket.destroy();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-      },
-    };
+    return canaryServer({ cert: pki.cert(name).pem, key: await readFile(pki.cert(name).key) });
   }
 
   it('makes a server certificate for another name a probe error, before any request', async function () {
@@ -221,33 +231,12 @@ describe('client contexts across versions', function () {
   let server: { port: number; close: () => Promise<void> };
 
   before(async function () {
-    dir = await tmp.dir({ unsafeCleanup: true });
-    const b = new PkiBuilder();
-    const root = b.ca('root');
-    b.leaf('server', { issuer: root, cn: 'localhost', role: 'server' });
-    b.leaf('client', { issuer: root, cn: 'mail-server' });
-    pki = await b.build(dir.path);
-    identity = { cert: pki.cert('client').pem, key: await readFile(pki.cert('client').key, 'utf8') };
+    ({ dir, pki, identity } = await serverAndClient());
     // Speaks TLS 1.0 to 1.3 and serves only a client with a certificate of the root: a served probe presented its identity.
-    const sockets = new Set<tls.TLSSocket>();
-    const tlsServer = tls.createServer({
+    server = await canaryServer({
       cert: pki.cert('server').pem, key: await readFile(pki.cert('server').key), ca: pki.cert('root').pem,
       requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1', maxVersion: 'TLSv1.3', ciphers: 'DEFAULT:@SECLEVEL=0',
-    }, (socket) => {
-      sockets.add(socket);
-      socket.on('error', () => socket.destroy());
-      socket.once('data', () => { socket.end('HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nCANARY'); });
     });
-    tlsServer.on('tlsClientError', () => undefined);
-    await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
-    const address = tlsServer.address();
-    server = {
-      port: typeof address === 'object' && address ? address.port : 0,
-      close: async () => {
-        for (const socket of sockets) socket.destroy();
-        await new Promise<void>((resolve) => tlsServer.close(() => resolve()));
-      },
-    };
   });
   after(async function () {
     await server.close();
