@@ -176,7 +176,8 @@ class Helper {
         return '';
       }
     };
-    const [stdout, stderr] = [read(run.hasOut, 'o'), read(run.hasErr, 'e')];
+    const stdout = read(run.hasOut, 'o');
+    const stderr = read(run.hasErr, 'e');
     this.freeSlots.push(run.slot);
     return { stdout, stderr };
   }

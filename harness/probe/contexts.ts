@@ -24,8 +24,8 @@ export interface ContextOptions {
   secureOptions?: number;
 }
 
-/** The versions' wire numbers (OpenSSL's TLS1_VERSION and so on), which the native context's range setters take. */
-const PROTOCOL: Readonly<Record<tls.SecureVersion, number>> = {
+/** The versions' wire numbers (OpenSSL's TLS1_VERSION and so on), which the native context's range setters take; they order the versions too. */
+export const PROTOCOL: Readonly<Record<tls.SecureVersion, number>> = {
   'TLSv1': 0x0301,
   'TLSv1.1': 0x0302,
   'TLSv1.2': 0x0303,

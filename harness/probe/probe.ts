@@ -4,7 +4,7 @@
 import { constants as cryptoConstants } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
-import type { SecureContexts } from './contexts.ts';
+import { PROTOCOL, type SecureContexts } from './contexts.ts';
 import type { Observation, TlsVersion } from '../types.ts';
 import { HOLD_MARGIN_MS, HOLD_MS, PROBE_TIMEOUT_MS, RAW_TIMEOUT_MS } from '../run/bounds.ts';
 
@@ -119,12 +119,11 @@ export function isAmbiguous(obs: Observation): boolean {
     && (obs.alert === 'closed' || obs.alert === 'reset') && (obs.responseBytes ?? 0) === 0;
 }
 
-const VERSION_ORDER: readonly string[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
-
 /** Whether a negotiated protocol lies within the range a probe offered. */
 export function withinRange(protocol: string | undefined, min: tls.SecureVersion, max: tls.SecureVersion): boolean {
-  const at = VERSION_ORDER.indexOf(protocol ?? '');
-  return at >= 0 && at >= VERSION_ORDER.indexOf(min) && at <= VERSION_ORDER.indexOf(max);
+  if (protocol === undefined || !Object.hasOwn(PROTOCOL, protocol)) return false;
+  const at = PROTOCOL[protocol as tls.SecureVersion];
+  return at >= PROTOCOL[min] && at <= PROTOCOL[max];
 }
 
 /** One connection: handshake, requests, classification. */
